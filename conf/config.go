@@ -1,0 +1,79 @@
+// Package conf is klassik's broker configuration: server.toml written with Apache Kafka's own
+// broker property names as TOML dotted keys, Kafka's defaults, KAFKA_* environment overrides
+// and --override key=value flags. It mirrors Kafka's KafkaConfig.
+//
+// conf is a leaf: it imports no klassik package.
+package conf
+
+// Config is the typed broker configuration. Every field carries the Kafka property name it is
+// read from; durations keep Kafka's units in their names (Ms, Hours) so a reader can match a
+// field with Kafka's documentation at a glance.
+type Config struct {
+	BrokerID                     int32  // broker.id
+	Listeners                    string // listeners, e.g. "PLAINTEXT://127.0.0.1:9092" (comma separated)
+	AdvertisedListeners          string // advertised.listeners; defaults to listeners
+	ListenerSecurityProtocolMap  string // listener.security.protocol.map
+	InterBrokerListenerName      string // inter.broker.listener.name; defaults to the first listener's name
+	ZookeeperConnect             string // zookeeper.connect, "h1:2181,h2:2181/chroot"
+	ZookeeperSessionTimeoutMs    int    // zookeeper.session.timeout.ms (18000)
+	ZookeeperConnectionTimeoutMs int    // zookeeper.connection.timeout.ms (defaults to the session timeout)
+	LogDirs                      string // log.dirs (falls back to log.dir, default /tmp/kafka-logs)
+
+	NumPartitions                 int32 // num.partitions (1)
+	DefaultReplicationFactor      int16 // default.replication.factor (1)
+	MinInsyncReplicas             int   // min.insync.replicas (1)
+	OffsetsTopicReplicationFactor int16 // offsets.topic.replication.factor (3)
+	OffsetsTopicNumPartitions     int32 // offsets.topic.num.partitions (50)
+	OffsetsTopicSegmentBytes      int64 // offsets.topic.segment.bytes (104857600)
+	OffsetsRetentionMinutes       int   // offsets.retention.minutes (10080)
+	AutoCreateTopicsEnable        bool  // auto.create.topics.enable (true)
+	DeleteTopicEnable             bool  // delete.topic.enable (true)
+	UncleanLeaderElectionEnable   bool  // unclean.leader.election.enable (false)
+	ControlledShutdownEnable      bool  // controlled.shutdown.enable (true)
+	AutoLeaderRebalanceEnable     bool  // auto.leader.rebalance.enable (true)
+	LeaderImbalanceCheckSeconds   int   // leader.imbalance.check.interval.seconds (300)
+
+	LogSegmentBytes             int64  // log.segment.bytes (1073741824)
+	LogRollMs                   int64  // log.roll.ms, else log.roll.hours (168) in ms
+	LogRetentionMs              int64  // log.retention.ms, else .minutes, else .hours (168); -1 = forever
+	LogRetentionBytes           int64  // log.retention.bytes (-1)
+	LogRetentionCheckIntervalMs int64  // log.retention.check.interval.ms (300000)
+	LogIndexIntervalBytes       int    // log.index.interval.bytes (4096)
+	LogIndexSizeMaxBytes        int    // log.index.size.max.bytes (10485760)
+	LogFlushIntervalMessages    int64  // log.flush.interval.messages (Long.MaxValue)
+	LogFlushIntervalMs          int64  // log.flush.interval.ms (-1 = none; Kafka: null)
+	LogCleanupPolicy            string // log.cleanup.policy ("delete")
+	LogCleanerEnable            bool   // log.cleaner.enable (true)
+	LogCleanerDeleteRetentionMs int64  // log.cleaner.delete.retention.ms (86400000)
+	LogMessageTimestampType     string // log.message.timestamp.type ("CreateTime")
+	CompressionType             string // compression.type ("producer")
+
+	MessageMaxBytes       int   // message.max.bytes (1048588)
+	SocketRequestMaxBytes int32 // socket.request.max.bytes (104857600)
+	NumNetworkThreads     int   // num.network.threads (3); accepted for compatibility
+	NumIOThreads          int   // num.io.threads (8); accepted for compatibility
+	RequestTimeoutMs      int   // request.timeout.ms (30000)
+
+	ReplicaLagTimeMaxMs                      int64 // replica.lag.time.max.ms (30000)
+	ReplicaFetchWaitMaxMs                    int   // replica.fetch.wait.max.ms (500)
+	ReplicaFetchMinBytes                     int   // replica.fetch.min.bytes (1)
+	ReplicaFetchMaxBytes                     int   // replica.fetch.max.bytes (1048576)
+	ReplicaFetchResponseMaxBytes             int   // replica.fetch.response.max.bytes (10485760)
+	ReplicaSocketTimeoutMs                   int   // replica.socket.timeout.ms (30000)
+	ReplicaFetchBackoffMs                    int   // replica.fetch.backoff.ms (1000)
+	NumReplicaFetchers                       int   // num.replica.fetchers (1)
+	ReplicaHighWatermarkCheckpointIntervalMs int64 // replica.high.watermark.checkpoint.interval.ms (5000)
+
+	GroupInitialRebalanceDelayMs int // group.initial.rebalance.delay.ms (3000)
+	GroupMinSessionTimeoutMs     int // group.min.session.timeout.ms (6000)
+	GroupMaxSessionTimeoutMs     int // group.max.session.timeout.ms (1800000)
+
+	TransactionalIDExpirationMs int // transactional.id.expiration.ms (604800000)
+	ProducerIDExpirationMs      int // producer.id.expiration.ms (86400000)
+
+	BrokerRack string // broker.rack ("")
+
+	// MetricsListener is the HTTP listener for /metrics and /healthz ("" = off). Kafka has no
+	// such property (it uses JMX); klassik names it metrics.listener, e.g. "127.0.0.1:9404".
+	MetricsListener string // metrics.listener
+}
