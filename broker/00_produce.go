@@ -1,0 +1,162 @@
+package broker
+
+// Produce, key 0, versions 3-9: record batches in format v2 only (v0-v2 carry the old message
+// sets, which klassik does not store). acks 0, 1 and -1 (all) with min.insync.replicas
+// (KIP-1 semantics as in Kafka 0.9+), idempotent producers (KIP-98) through logstore's
+// producer state, per-partition errors (KIP-467 error messages from v8), and the
+// NOT_ENOUGH_REPLICAS_AFTER_APPEND / REQUEST_TIMED_OUT answers of Kafka's DelayedProduce.
+// Transactions (a TransactionalID) are not supported.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/klassik/klassik/logstore"
+	"github.com/klassik/klassik/wire"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+func init() { register(0, 3, 9, (*Broker).handleProduce) }
+
+// produceErr maps a logstore error to Kafka's code.
+func produceErr(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, logstore.ErrCorruptRecord):
+		return kerr.CorruptMessage
+	case errors.Is(err, logstore.ErrMessageTooLarge):
+		return kerr.MessageTooLarge
+	case errors.Is(err, logstore.ErrUnsupportedMagic):
+		return kerr.UnsupportedForMessageFormat
+	case errors.Is(err, logstore.ErrInvalidRecord):
+		return kerr.InvalidRecord
+	case errors.Is(err, logstore.ErrOutOfOrderSequence):
+		return kerr.OutOfOrderSequenceNumber
+	case errors.Is(err, logstore.ErrInvalidProducerEpoch):
+		return kerr.InvalidProducerEpoch
+	case errors.Is(err, logstore.ErrInvalidTimestamp):
+		return kerr.InvalidTimestamp
+	}
+	var ke *kerr.Error
+	if errors.As(err, &ke) {
+		return ke
+	}
+	return kerr.KafkaStorageError
+}
+
+// pendingAck is an appended partition waiting for the high watermark (acks=all).
+type pendingAck struct {
+	p      *partition
+	ti, pi int // where its answer sits in the response
+	last   int64
+}
+
+func (b *Broker) handleProduce(ctx context.Context, req *wire.Request) (kmsg.Response, error) {
+	r := req.Body.(*kmsg.ProduceRequest)
+	resp := r.ResponseKind().(*kmsg.ProduceResponse)
+	now := time.Now().UnixMilli()
+	var waits []pendingAck
+	anyErr := false
+
+	for _, rt := range r.Topics {
+		st := kmsg.NewProduceResponseTopic()
+		st.Topic = rt.Topic
+		for _, rp := range rt.Partitions {
+			sp := kmsg.NewProduceResponseTopicPartition()
+			sp.Partition = rp.Partition
+			sp.BaseOffset = -1
+			err := func() error {
+				if r.TransactionID != nil {
+					return kerr.TransactionalIDAuthorizationFailed
+				}
+				if r.Acks != 0 && r.Acks != 1 && r.Acks != -1 {
+					return kerr.InvalidRequiredAcks
+				}
+				p := b.rm.get(topicPartition{rt.Topic, rp.Partition})
+				if p == nil {
+					if _, known := b.meta.get().partition(rt.Topic, rp.Partition); known {
+						return kerr.NotLeaderForPartition
+					}
+					return kerr.UnknownTopicOrPartition
+				}
+				res, err := p.appendAsLeader(rp.Records, r.Acks, now)
+				if err != nil {
+					return produceErr(err)
+				}
+				sp.BaseOffset = res.FirstOffset
+				sp.LogAppendTime = res.LogAppendTime
+				sp.LogStartOffset = res.LogStartOffset
+				if r.Acks == -1 {
+					waits = append(waits, pendingAck{p: p, ti: len(resp.Topics), pi: len(st.Partitions), last: res.LastOffset})
+				}
+				return nil
+			}()
+			if err != nil {
+				anyErr = true
+				sp.ErrorCode = errCode(err)
+				if req.Version >= 8 && sp.ErrorCode != kerr.NotLeaderForPartition.Code {
+					sp.ErrorMessage = strp(fmt.Sprintf("%s-%d: %v", rt.Topic, rp.Partition, err))
+				}
+			}
+			st.Partitions = append(st.Partitions, sp)
+		}
+		resp.Topics = append(resp.Topics, st)
+	}
+	if r.Acks == 0 {
+		if anyErr {
+			// Kafka closes the connection so that the producer refreshes its metadata.
+			return nil, fmt.Errorf("acks=0 produce failed on some partition")
+		}
+		return nil, nil
+	}
+	if len(waits) > 0 {
+		b.awaitReplication(ctx, resp, waits, time.Duration(r.TimeoutMillis)*time.Millisecond)
+	}
+	return resp, nil
+}
+
+// awaitReplication waits until every partition's high watermark passes its appended batches
+// (Kafka's DelayedProduce), or the request timeout.
+func (b *Broker) awaitReplication(ctx context.Context, resp *kmsg.ProduceResponse, waits []pendingAck, timeout time.Duration) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	for _, w := range waits {
+		sp := &resp.Topics[w.ti].Partitions[w.pi]
+		for {
+			w.p.mu.Lock()
+			ch := w.p.changed
+			done, err := w.p.ackStateLocked(w.last)
+			w.p.mu.Unlock()
+			if done {
+				sp.ErrorCode = errCode(err)
+				break
+			}
+			select {
+			case <-ch:
+				continue
+			case <-ctx.Done():
+				sp.ErrorCode = kerr.RequestTimedOut.Code
+			}
+			break
+		}
+	}
+}
+
+// ackStateLocked says whether an acks=all append ending at last is settled, and with what
+// error. Caller holds mu.
+func (p *partition) ackStateLocked(last int64) (bool, error) {
+	if !p.isLeaderLocked() {
+		return true, kerr.NotLeaderForPartition
+	}
+	if p.hw > last {
+		if len(p.isr) < p.config.minInsyncReplicas {
+			return true, kerr.NotEnoughReplicasAfterAppend
+		}
+		return true, nil
+	}
+	return false, nil
+}

@@ -1,0 +1,176 @@
+package broker
+
+// Fetch, key 1, versions 4-15: record batches (format v2) are returned as stored, never
+// decoded. Consumers read below the high watermark; followers (a replica id, or from v15 the
+// ReplicaState of KIP-903) read up to the log end and report their progress with their fetch
+// offset. Long polling with max wait and min bytes, response and partition max bytes with at
+// least one batch returned (KIP-74), leader epoch checks (KIP-320), topic ids from v13
+// (KIP-516) and the diverging epoch of KIP-595 for followers that send their last fetched
+// epoch (v12+). Fetch sessions (KIP-227) are declined by answering session id 0, which every
+// client takes as "use full fetches".
+
+import (
+	"context"
+	"errors"
+	"reflect"
+	"time"
+
+	"github.com/klassik/klassik/logstore"
+	"github.com/klassik/klassik/wire"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+func init() { register(1, 4, 15, (*Broker).handleFetch) }
+
+func (b *Broker) handleFetch(ctx context.Context, req *wire.Request) (kmsg.Response, error) {
+	r := req.Body.(*kmsg.FetchRequest)
+	replicaID := r.ReplicaID
+	if r.Version >= 15 {
+		replicaID = r.ReplicaState.ID
+	}
+	deadline := time.Now().Add(time.Duration(r.MaxWaitMillis) * time.Millisecond)
+	for {
+		resp, bytes, waitOn := b.fetchOnce(r, replicaID)
+		if bytes >= int(r.MinBytes) || r.MaxWaitMillis <= 0 || len(waitOn) == 0 {
+			return resp, nil
+		}
+		if !waitAny(ctx, waitOn, deadline) {
+			resp, _, _ = b.fetchOnce(r, replicaID)
+			return resp, nil
+		}
+	}
+}
+
+// waitAny blocks until one of chans is closed (true) or the deadline or ctx ends (false).
+func waitAny(ctx context.Context, chans []<-chan struct{}, deadline time.Time) bool {
+	timer := time.NewTimer(time.Until(deadline))
+	defer timer.Stop()
+	cases := make([]reflect.SelectCase, 0, len(chans)+2)
+	cases = append(cases,
+		reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(ctx.Done())},
+		reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(timer.C)})
+	for _, c := range chans {
+		cases = append(cases, reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(c)})
+	}
+	chosen, _, _ := reflect.Select(cases)
+	return chosen >= 2
+}
+
+// fetchOnce reads every requested partition once. It returns the response, the bytes it
+// holds, and the change channels to wait on when that is not enough yet.
+func (b *Broker) fetchOnce(r *kmsg.FetchRequest, replicaID int32) (*kmsg.FetchResponse, int, []<-chan struct{}) {
+	resp := r.ResponseKind().(*kmsg.FetchResponse)
+	snap := b.meta.get()
+	budget := int(r.MaxBytes)
+	if r.Version < 3 || budget <= 0 {
+		budget = 1<<31 - 1
+	}
+	total := 0
+	var waitOn []<-chan struct{}
+	hasError := false
+	now := time.Now().UnixMilli()
+
+	for _, rt := range r.Topics {
+		st := kmsg.NewFetchResponseTopic()
+		st.Topic, st.TopicID = rt.Topic, rt.TopicID
+		name := rt.Topic
+		if r.Version >= 13 {
+			name = snap.topicNames[rt.TopicID]
+		}
+		for _, rp := range rt.Partitions {
+			sp := kmsg.NewFetchResponseTopicPartition()
+			sp.Partition = rp.Partition
+			sp.HighWatermark, sp.LastStableOffset, sp.LogStartOffset = -1, -1, -1
+			var p *partition
+			if name != "" {
+				p = b.rm.get(topicPartition{name, rp.Partition})
+			}
+			switch {
+			case name == "" && r.Version >= 13:
+				sp.ErrorCode = kerr.UnknownTopicID.Code
+			case p == nil:
+				if _, known := snap.partition(name, rp.Partition); known {
+					sp.ErrorCode = kerr.NotLeaderForPartition.Code
+				} else {
+					sp.ErrorCode = kerr.UnknownTopicOrPartition.Code
+				}
+			default:
+				maxBytes := min(int(rp.PartitionMaxBytes), budget-total)
+				n, ch, err := p.fetchInto(&sp, rp, replicaID, maxBytes, total == 0, now)
+				if err != nil {
+					sp.ErrorCode = errCode(err)
+				}
+				total += n
+				if ch != nil {
+					waitOn = append(waitOn, ch)
+				}
+			}
+			if sp.ErrorCode != 0 {
+				hasError = true
+			}
+			st.Partitions = append(st.Partitions, sp)
+		}
+		resp.Topics = append(resp.Topics, st)
+	}
+	if hasError {
+		waitOn = nil // Kafka answers at once when a partition has an error
+	}
+	return resp, total, waitOn
+}
+
+// fetchInto reads one partition into sp. It returns the bytes read and the channel that
+// signals new data.
+func (p *partition) fetchInto(sp *kmsg.FetchResponseTopicPartition, rp kmsg.FetchRequestTopicPartition, replicaID int32, maxBytes int, minOne bool, nowMs int64) (int, <-chan struct{}, error) {
+	p.mu.Lock()
+	if !p.isLeaderLocked() {
+		p.mu.Unlock()
+		return 0, nil, kerr.NotLeaderForPartition
+	}
+	if err := checkEpoch(rp.CurrentLeaderEpoch, p.leaderEpoch); err != nil {
+		p.mu.Unlock()
+		return 0, nil, err
+	}
+	follower := replicaID >= 0
+	if follower {
+		if err := p.updateFollowerLocked(replicaID, rp.FetchOffset, nowMs); err != nil {
+			p.mu.Unlock()
+			return 0, nil, err
+		}
+	}
+	leo := p.log.LogEndOffset()
+	limit := p.hw
+	if follower {
+		limit = leo
+	}
+	sp.HighWatermark, sp.LastStableOffset, sp.LogStartOffset = p.hw, p.hw, p.log.LogStartOffset()
+	ch := p.changed
+	p.mu.Unlock()
+
+	if follower && rp.LastFetchedEpoch >= 0 {
+		// KIP-595: tell a follower whose last epoch diverges from ours where to truncate.
+		epoch, end := p.log.EndOffsetForEpoch(rp.LastFetchedEpoch)
+		if epoch != rp.LastFetchedEpoch || end < rp.FetchOffset {
+			sp.DivergingEpoch.Epoch, sp.DivergingEpoch.EndOffset = epoch, end
+			return 0, nil, nil
+		}
+	}
+	if rp.FetchOffset < sp.LogStartOffset || rp.FetchOffset > leo {
+		return 0, nil, kerr.OffsetOutOfRange
+	}
+	if rp.FetchOffset >= limit || maxBytes <= 0 && !minOne {
+		return 0, ch, nil
+	}
+	data, err := p.log.Read(rp.FetchOffset, max(maxBytes, 0), limit, minOne)
+	if err != nil {
+		if errors.Is(err, logstore.ErrOffsetOutOfRange) {
+			return 0, nil, kerr.OffsetOutOfRange
+		}
+		return 0, nil, kerr.KafkaStorageError
+	}
+	sp.RecordBatches = data
+	if len(data) == 0 {
+		return 0, ch, nil
+	}
+	return len(data), ch, nil
+}

@@ -1,0 +1,78 @@
+package broker
+
+// ListOffsets, key 2, versions 0-6: earliest (-2), latest (-1: the high watermark, which is
+// also the last stable offset since klassik has no transactions) and the first offset at or
+// after a timestamp. Leader epoch checks from v4 (KIP-320); v0's old-style offset list is
+// answered with a single offset. Not yet: v7's largest-timestamp query (KIP-734).
+
+import (
+	"context"
+
+	"github.com/klassik/klassik/wire"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+func init() { register(2, 0, 6, (*Broker).handleListOffsets) }
+
+const (
+	listLatest   = -1
+	listEarliest = -2
+)
+
+func (b *Broker) handleListOffsets(_ context.Context, req *wire.Request) (kmsg.Response, error) {
+	r := req.Body.(*kmsg.ListOffsetsRequest)
+	resp := r.ResponseKind().(*kmsg.ListOffsetsResponse)
+	snap := b.meta.get()
+	for _, rt := range r.Topics {
+		st := kmsg.NewListOffsetsResponseTopic()
+		st.Topic = rt.Topic
+		for _, rp := range rt.Partitions {
+			sp := kmsg.NewListOffsetsResponseTopicPartition()
+			sp.Partition = rp.Partition
+			sp.Timestamp, sp.Offset, sp.LeaderEpoch = -1, -1, -1
+			err := b.listOffset(&sp, rt.Topic, rp, r.ReplicaID, snap)
+			sp.ErrorCode = errCode(err)
+			if r.Version == 0 && err == nil {
+				sp.OldStyleOffsets = []int64{sp.Offset}
+			}
+			st.Partitions = append(st.Partitions, sp)
+		}
+		resp.Topics = append(resp.Topics, st)
+	}
+	return resp, nil
+}
+
+func (b *Broker) listOffset(sp *kmsg.ListOffsetsResponseTopicPartition, topic string, rp kmsg.ListOffsetsRequestTopicPartition, replicaID int32, snap *metadataSnapshot) error {
+	p := b.rm.get(topicPartition{topic, rp.Partition})
+	if p == nil {
+		if _, known := snap.partition(topic, rp.Partition); known {
+			return kerr.NotLeaderForPartition
+		}
+		return kerr.UnknownTopicOrPartition
+	}
+	v := p.view()
+	// A follower may be asked only for debugging (replica id -2); clients need the leader.
+	if !v.isLeader && replicaID != -2 {
+		return kerr.NotLeaderForPartition
+	}
+	if err := checkEpoch(rp.CurrentLeaderEpoch, v.leaderEpoch); err != nil {
+		return err
+	}
+	sp.LeaderEpoch = v.leaderEpoch
+	switch rp.Timestamp {
+	case listLatest:
+		sp.Offset = v.hw
+	case listEarliest:
+		sp.Offset = v.logStart
+	default:
+		off, ts, found, err := p.log.FetchOffsetByTimestamp(rp.Timestamp)
+		if err != nil {
+			return kerr.KafkaStorageError
+		}
+		if found && off < v.hw {
+			sp.Offset, sp.Timestamp = off, ts
+		}
+	}
+	return nil
+}

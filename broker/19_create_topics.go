@@ -1,0 +1,113 @@
+package broker
+
+// CreateTopics, key 19, versions 0-7: validate-only (v1+), error messages (v1+), the
+// resulting partition count, replication factor and configs (v5+, KIP-525), topic ids (v7).
+// The topic is written to ZooKeeper; the answer waits, up to the request's timeout, until the
+// controller has elected leaders and the metadata cache shows them, as Kafka's
+// DelayedCreatePartitions does.
+
+import (
+	"context"
+	"time"
+
+	"github.com/klassik/klassik/wire"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+func init() { register(19, 0, 7, (*Broker).handleCreateTopics) }
+
+func (b *Broker) handleCreateTopics(ctx context.Context, req *wire.Request) (kmsg.Response, error) {
+	r := req.Body.(*kmsg.CreateTopicsRequest)
+	resp := r.ResponseKind().(*kmsg.CreateTopicsResponse)
+	deadline := time.Now().Add(time.Duration(r.TimeoutMillis) * time.Millisecond)
+	seen := map[string]int{}
+	for _, t := range r.Topics {
+		seen[t.Topic]++
+	}
+	created := map[string]int{}
+	for _, t := range r.Topics {
+		rt := kmsg.NewCreateTopicsResponseTopic()
+		rt.Topic = t.Topic
+		rt.NumPartitions, rt.ReplicationFactor = -1, -1
+		err := func() error {
+			if seen[t.Topic] > 1 {
+				return errorf(kerr.InvalidRequest, "topic %q appears more than once in the request", t.Topic)
+			}
+			if !b.ctrlKnown() {
+				return kerr.NotController
+			}
+			spec := topicSpec{name: t.Topic, partitions: t.NumPartitions, replicationFactor: t.ReplicationFactor, configs: map[string]string{}}
+			if len(t.ReplicaAssignment) > 0 {
+				if t.NumPartitions != -1 || t.ReplicationFactor != -1 {
+					return errorf(kerr.InvalidRequest, "give either a replica assignment or partitions and replication factor, not both")
+				}
+				spec.assignment = map[int32][]int32{}
+				for _, a := range t.ReplicaAssignment {
+					spec.assignment[a.Partition] = a.Replicas
+				}
+			}
+			for _, c := range t.Configs {
+				if c.Value != nil {
+					spec.configs[c.Name] = *c.Value
+				}
+			}
+			assignment, err := b.createTopic(spec, r.ValidateOnly)
+			if err != nil {
+				return err
+			}
+			rt.NumPartitions = int32(len(assignment))
+			rt.ReplicationFactor = int16(len(assignment[0]))
+			tc := newTopicConfig(b.cfg, spec.configs)
+			for _, d := range topicConfigDefs {
+				c := kmsg.NewCreateTopicsResponseTopicConfig()
+				c.Name, c.Value = d.name, strp(tc.values[d.name])
+				c.Source = configSource(spec.configs, d.name)
+				rt.Configs = append(rt.Configs, c)
+			}
+			if !r.ValidateOnly {
+				created[t.Topic] = len(assignment)
+			}
+			return nil
+		}()
+		rt.ErrorCode = errCode(err)
+		if r.Version >= 1 && err != nil {
+			rt.ErrorMessage = errMessage(err)
+		}
+		resp.Topics = append(resp.Topics, rt)
+	}
+	if len(created) > 0 {
+		b.waitForMetadata(ctx, deadline, func(s *metadataSnapshot) bool {
+			for name, n := range created {
+				if !topicHasLeaders(s, name, n) {
+					return false
+				}
+			}
+			return true
+		})
+		snap := b.meta.get()
+		for i := range resp.Topics {
+			rt := &resp.Topics[i]
+			if n, ok := created[rt.Topic]; ok {
+				if t := snap.topics[rt.Topic]; t != nil {
+					rt.TopicID = t.id
+				}
+				if !topicHasLeaders(snap, rt.Topic, n) {
+					rt.ErrorCode = kerr.RequestTimedOut.Code
+				}
+			}
+		}
+	}
+	return resp, nil
+}
+
+// ctrlKnown reports whether a controller is known to the metadata cache.
+func (b *Broker) ctrlKnown() bool { return b.meta.get().controllerID >= 0 }
+
+// configSource is DYNAMIC_TOPIC_CONFIG (1) for an override, DEFAULT_CONFIG (5) otherwise.
+func configSource(overrides map[string]string, name string) int8 {
+	if _, ok := overrides[name]; ok {
+		return 1
+	}
+	return 5
+}

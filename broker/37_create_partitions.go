@@ -1,0 +1,101 @@
+package broker
+
+// CreatePartitions, key 37, versions 0-3 (KIP-195): raises a topic's partition count, with
+// Kafka's rack-unaware assignment for the new partitions or a manual one, validate-only too.
+// The new assignment is written to /brokers/topics/<t>; the controller creates the partitions.
+
+import (
+	"context"
+	"time"
+
+	"github.com/klassik/klassik/coordinator/controller"
+	"github.com/klassik/klassik/wire"
+	"github.com/klassik/klassik/zkclient"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+func init() { register(37, 0, 3, (*Broker).handleCreatePartitions) }
+
+func (b *Broker) handleCreatePartitions(ctx context.Context, req *wire.Request) (kmsg.Response, error) {
+	r := req.Body.(*kmsg.CreatePartitionsRequest)
+	resp := r.ResponseKind().(*kmsg.CreatePartitionsResponse)
+	deadline := time.Now().Add(time.Duration(r.TimeoutMillis) * time.Millisecond)
+	grown := map[string]int{}
+	for _, t := range r.Topics {
+		rt := kmsg.NewCreatePartitionsResponseTopic()
+		rt.Topic = t.Topic
+		err := func() error {
+			cur, err := b.zk.TopicAssignment(t.Topic, false)
+			if err != nil {
+				return kerr.UnknownTopicOrPartition
+			}
+			have := int32(len(cur.Partitions))
+			if t.Count <= have {
+				return errorf(kerr.InvalidPartitions, "topic %q has %d partitions; the new count %d must be larger", t.Topic, have, t.Count)
+			}
+			rf := int16(len(cur.Partitions[0]))
+			var added map[int32][]int32
+			if len(t.Assignment) > 0 {
+				if int32(len(t.Assignment)) != t.Count-have {
+					return errorf(kerr.InvalidReplicaAssignment, "%d assignments given for %d new partitions", len(t.Assignment), t.Count-have)
+				}
+				added = map[int32][]int32{}
+				for i, a := range t.Assignment {
+					added[have+int32(i)] = a.Replicas
+				}
+				if err := b.validateAssignment(added, have); err != nil {
+					return err
+				}
+			} else {
+				all, err := controller.AssignReplicas(b.meta.get().liveBrokerIDs(), t.Count, rf, -1, 0)
+				if err != nil {
+					return errorf(kerr.InvalidReplicationFactor, "%v", err)
+				}
+				added = map[int32][]int32{}
+				for p := have; p < t.Count; p++ {
+					added[p] = all[p]
+				}
+			}
+			if r.ValidateOnly {
+				return nil
+			}
+			next := zkclient.TopicAssignment{Topic: cur.Topic, TopicID: cur.TopicID, Partitions: map[int32][]int32{},
+				AddingReplicas: cur.AddingReplicas, RemovingReplicas: cur.RemovingReplicas}
+			for p, rs := range cur.Partitions {
+				next.Partitions[p] = rs
+			}
+			for p, rs := range added {
+				next.Partitions[p] = rs
+			}
+			if err := b.zk.SetTopicAssignment(next); err != nil {
+				return errorf(kerr.UnknownServerError, "writing the assignment of %q: %v", t.Topic, err)
+			}
+			grown[t.Topic] = int(t.Count)
+			return nil
+		}()
+		rt.ErrorCode = errCode(err)
+		if err != nil {
+			rt.ErrorMessage = errMessage(err)
+		}
+		resp.Topics = append(resp.Topics, rt)
+	}
+	if len(grown) > 0 {
+		ok := b.waitForMetadata(ctx, deadline, func(s *metadataSnapshot) bool {
+			for n, c := range grown {
+				if !topicHasLeaders(s, n, c) {
+					return false
+				}
+			}
+			return true
+		})
+		if !ok {
+			for i := range resp.Topics {
+				if _, g := grown[resp.Topics[i].Topic]; g && !topicHasLeaders(b.meta.get(), resp.Topics[i].Topic, grown[resp.Topics[i].Topic]) {
+					resp.Topics[i].ErrorCode = kerr.RequestTimedOut.Code
+				}
+			}
+		}
+	}
+	return resp, nil
+}

@@ -1,0 +1,55 @@
+package broker
+
+// ElectLeaders, key 43, versions 0-2 (KIP-460): a preferred (0) or unclean (1) leader
+// election, run by the active controller. A broker that is not the controller answers
+// NOT_CONTROLLER so the client finds it through Metadata.
+
+import (
+	"context"
+
+	"github.com/klassik/klassik/coordinator/controller"
+	"github.com/klassik/klassik/wire"
+	"github.com/klassik/klassik/zkclient"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+func init() { register(43, 0, 2, (*Broker).handleElectLeaders) }
+
+func (b *Broker) handleElectLeaders(ctx context.Context, req *wire.Request) (kmsg.Response, error) {
+	r := req.Body.(*kmsg.ElectLeadersRequest)
+	resp := r.ResponseKind().(*kmsg.ElectLeadersResponse)
+	if !b.ctrl.IsActive() {
+		resp.ErrorCode = kerr.NotController.Code
+		return resp, nil
+	}
+	var parts []zkclient.TopicPartition
+	for _, t := range r.Topics {
+		for _, p := range t.Partitions {
+			parts = append(parts, zkclient.TopicPartition{Topic: t.Topic, Partition: p})
+		}
+	}
+	if r.Topics == nil {
+		parts = nil // every partition
+	}
+	results, err := b.ctrl.ElectLeaders(ctx, controller.ElectionType(r.ElectionType), parts)
+	if err != nil {
+		resp.ErrorCode = errCode(err)
+		return resp, nil
+	}
+	byTopic := map[string]int{}
+	for tp, code := range results {
+		i, ok := byTopic[tp.Topic]
+		if !ok {
+			i = len(resp.Topics)
+			byTopic[tp.Topic] = i
+			t := kmsg.NewElectLeadersResponseTopic()
+			t.Topic = tp.Topic
+			resp.Topics = append(resp.Topics, t)
+		}
+		p := kmsg.NewElectLeadersResponseTopicPartition()
+		p.Partition, p.ErrorCode = tp.Partition, code
+		resp.Topics[i].Partitions = append(resp.Topics[i].Partitions, p)
+	}
+	return resp, nil
+}

@@ -1,0 +1,121 @@
+package broker
+
+// IncrementalAlterConfigs, key 44, versions 0-1 (KIP-339), and AlterConfigs, key 33,
+// versions 0-2: topic config overrides, validated, written to /config/topics/<t> with a
+// /config/changes notification so that every broker applies them. SET, DELETE, APPEND and
+// SUBTRACT (the latter two for list configs such as cleanup.policy); validate-only too.
+// Broker configs are static in klassik and refused.
+
+import (
+	"context"
+	"slices"
+	"strings"
+
+	"github.com/klassik/klassik/wire"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+func init() {
+	register(44, 0, 1, (*Broker).handleIncrementalAlterConfigs)
+	register(33, 0, 2, (*Broker).handleAlterConfigs)
+}
+
+func (b *Broker) handleIncrementalAlterConfigs(_ context.Context, req *wire.Request) (kmsg.Response, error) {
+	r := req.Body.(*kmsg.IncrementalAlterConfigsRequest)
+	resp := r.ResponseKind().(*kmsg.IncrementalAlterConfigsResponse)
+	for _, res := range r.Resources {
+		rr := kmsg.NewIncrementalAlterConfigsResponseResource()
+		rr.ResourceType, rr.ResourceName = res.ResourceType, res.ResourceName
+		err := b.alterTopicConfig(res.ResourceType, res.ResourceName, r.ValidateOnly, func(cfg map[string]string) error {
+			for _, c := range res.Configs {
+				val := ""
+				if c.Value != nil {
+					val = *c.Value
+				}
+				switch c.Op {
+				case kmsg.IncrementalAlterConfigOpSet:
+					cfg[c.Name] = val
+				case kmsg.IncrementalAlterConfigOpDelete:
+					delete(cfg, c.Name)
+				case kmsg.IncrementalAlterConfigOpAppend, kmsg.IncrementalAlterConfigOpSubtract:
+					if c.Name != "cleanup.policy" {
+						return errorf(kerr.InvalidConfig, "%s is not a list config; APPEND and SUBTRACT apply to list configs only", c.Name)
+					}
+					cur := cfg[c.Name]
+					if cur == "" {
+						cur = b.cfg.LogCleanupPolicy
+					}
+					items := strings.Split(cur, ",")
+					for _, v := range strings.Split(val, ",") {
+						i := slices.Index(items, v)
+						if c.Op == kmsg.IncrementalAlterConfigOpAppend && i < 0 {
+							items = append(items, v)
+						} else if c.Op == kmsg.IncrementalAlterConfigOpSubtract && i >= 0 {
+							items = slices.Delete(items, i, i+1)
+						}
+					}
+					cfg[c.Name] = strings.Join(items, ",")
+				default:
+					return errorf(kerr.InvalidRequest, "unknown config operation %d", c.Op)
+				}
+			}
+			return nil
+		})
+		rr.ErrorCode, rr.ErrorMessage = errCode(err), errMessage(err)
+		resp.Resources = append(resp.Resources, rr)
+	}
+	return resp, nil
+}
+
+func (b *Broker) handleAlterConfigs(_ context.Context, req *wire.Request) (kmsg.Response, error) {
+	r := req.Body.(*kmsg.AlterConfigsRequest)
+	resp := r.ResponseKind().(*kmsg.AlterConfigsResponse)
+	for _, res := range r.Resources {
+		rr := kmsg.NewAlterConfigsResponseResource()
+		rr.ResourceType, rr.ResourceName = res.ResourceType, res.ResourceName
+		err := b.alterTopicConfig(res.ResourceType, res.ResourceName, r.ValidateOnly, func(cfg map[string]string) error {
+			clear(cfg) // AlterConfigs replaces the whole set
+			for _, c := range res.Configs {
+				if c.Value != nil {
+					cfg[c.Name] = *c.Value
+				}
+			}
+			return nil
+		})
+		rr.ErrorCode, rr.ErrorMessage = errCode(err), errMessage(err)
+		resp.Resources = append(resp.Resources, rr)
+	}
+	return resp, nil
+}
+
+// alterTopicConfig reads a topic's overrides, lets change edit them, validates and writes them.
+func (b *Broker) alterTopicConfig(typ kmsg.ConfigResourceType, topic string, validateOnly bool, change func(map[string]string) error) error {
+	if typ != kmsg.ConfigResourceTypeTopic {
+		return errorf(kerr.InvalidRequest, "only topic configs can be altered; broker configs are read from server.toml")
+	}
+	if _, ok := b.meta.get().topics[topic]; !ok {
+		return errorf(kerr.UnknownTopicOrPartition, "topic %q does not exist", topic)
+	}
+	cfg, err := b.zk.TopicConfig(topic)
+	if err != nil {
+		return errorf(kerr.UnknownServerError, "reading the config of %q: %v", topic, err)
+	}
+	if cfg == nil {
+		cfg = map[string]string{}
+	}
+	if err := change(cfg); err != nil {
+		return err
+	}
+	if err := validateTopicConfig(cfg); err != nil {
+		return errorf(kerr.InvalidConfig, "%v", err)
+	}
+	if validateOnly {
+		return nil
+	}
+	if err := b.zk.SetTopicConfig(topic, cfg); err != nil {
+		return errorf(kerr.UnknownServerError, "writing the config of %q: %v", topic, err)
+	}
+	b.topicConfigs.refresh(topic)
+	return nil
+}

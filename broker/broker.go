@@ -1,0 +1,295 @@
+package broker
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/klassik/klassik/conf"
+	"github.com/klassik/klassik/coordinator/controller"
+	"github.com/klassik/klassik/logstore"
+	"github.com/klassik/klassik/wire"
+	"github.com/klassik/klassik/zkclient"
+	"github.com/rs/zerolog"
+)
+
+// Broker is one klassik broker process (Kafka's KafkaServer).
+type Broker struct {
+	cfg *conf.Config
+	log zerolog.Logger
+
+	logs         *logstore.Manager
+	zk           *zkclient.Client
+	ctrl         *controller.Controller
+	meta         *metadataCache
+	rm           *replicaManager
+	fetchers     *fetcherManager
+	topicConfigs *topicConfigStore
+	pids         *producerIDs
+	channel      *controllerChannel
+
+	clusterID   string
+	brokerEpoch int64 // guarded by epochMu
+	epochMu     sync.Mutex
+	savedHWs    map[logstore.TopicPartition]int64
+
+	listeners []net.Listener
+	servers   []*wire.Server
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+// New makes a broker from a validated configuration. Start brings it up.
+func New(cfg *conf.Config, logger zerolog.Logger) *Broker {
+	ctx, cancel := context.WithCancel(context.Background())
+	b := &Broker{
+		cfg:    cfg,
+		log:    logger.With().Int32("broker", cfg.BrokerID).Logger(),
+		meta:   newMetadataCache(),
+		ctx:    ctx,
+		cancel: cancel,
+	}
+	b.rm = newReplicaManager(b)
+	b.fetchers = newFetcherManager(b)
+	b.channel = newControllerChannel(b)
+	return b
+}
+
+// Start opens the logs, binds the listeners, registers in ZooKeeper and starts the controller.
+// On error everything started is stopped again.
+func (b *Broker) Start() (err error) {
+	defer func() {
+		if err != nil {
+			b.closeAll()
+		}
+	}()
+	b.log.Info().Str("component", "broker").Msg("starting")
+
+	b.logs, err = logstore.OpenManager(logstore.OSFS(), b.cfg.LogDirList(), newTopicConfig(b.cfg, nil).log,
+		b.log.With().Str("component", "logstore").Logger())
+	if err != nil {
+		return fmt.Errorf("opening log.dirs: %w", err)
+	}
+	if b.savedHWs, err = b.logs.ReadHighWatermarks(); err != nil {
+		return fmt.Errorf("reading high watermark checkpoints: %w", err)
+	}
+
+	session := time.Duration(b.cfg.ZookeeperSessionTimeoutMs) * time.Millisecond
+	connTimeout := time.Duration(b.cfg.ZookeeperConnectionTimeoutMs) * time.Millisecond
+	b.zk, err = zkclient.Connect(b.cfg.ZookeeperConnect, session, connTimeout, b.log.With().Str("component", "zkclient").Logger())
+	if err != nil {
+		return fmt.Errorf("connecting to ZooKeeper at %s: %w", b.cfg.ZookeeperConnect, err)
+	}
+	if err = b.zk.EnsurePersistentPaths(); err != nil {
+		return fmt.Errorf("creating ZooKeeper paths: %w", err)
+	}
+	if b.clusterID, err = b.zk.GetOrCreateClusterID(newClusterID()); err != nil {
+		return fmt.Errorf("reading /cluster/id: %w", err)
+	}
+	b.topicConfigs = newTopicConfigStore(b)
+	b.pids = &producerIDs{b: b}
+
+	if err = b.startListeners(); err != nil {
+		return err
+	}
+	if err = b.register(); err != nil {
+		return err
+	}
+
+	b.ctrl = controller.New(controller.Config{
+		BrokerID:                    b.cfg.BrokerID,
+		InterBrokerListenerName:     b.cfg.InterBrokerListenerName,
+		UncleanLeaderElectionEnable: b.cfg.UncleanLeaderElectionEnable,
+		DeleteTopicEnable:           b.cfg.DeleteTopicEnable,
+		AutoLeaderRebalanceEnable:   b.cfg.AutoLeaderRebalanceEnable,
+		LeaderImbalanceCheckSeconds: b.cfg.LeaderImbalanceCheckSeconds,
+	}, b.zk, b.channel, b.log.With().Str("component", "controller").Logger())
+	b.goRun(func() { b.ctrl.Run(b.ctx) })
+	b.goRun(b.zkEventLoop)
+	b.goRun(b.housekeeping)
+	b.log.Info().Str("component", "broker").Str("cluster_id", b.clusterID).Int64("broker_epoch", b.epoch()).Msg("started")
+	return nil
+}
+
+// goRun starts a goroutine the broker waits for at shutdown.
+func (b *Broker) goRun(f func()) {
+	b.wg.Add(1)
+	go func() {
+		defer b.wg.Done()
+		f()
+	}()
+}
+
+func (b *Broker) startListeners() error {
+	ls, err := b.cfg.ListenerList()
+	if err != nil {
+		return err
+	}
+	for _, l := range ls {
+		addr := net.JoinHostPort(l.Host, strconv.Itoa(int(l.Port)))
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			return fmt.Errorf("listener %s: %w", l.Name, err)
+		}
+		b.listeners = append(b.listeners, ln)
+		srv := wire.NewServer(wire.ServerConfig{
+			Listener:            ln,
+			ListenerName:        l.Name,
+			MaxRequestSize:      b.cfg.SocketRequestMaxBytes,
+			Handler:             b,
+			Versions:            versions,
+			ApiVersionsFallback: apiVersionsFallback,
+			Logger:              b.log.With().Str("component", "wire").Str("listener", l.Name).Logger(),
+		})
+		b.servers = append(b.servers, srv)
+		b.goRun(func() {
+			if err := srv.Serve(); err != nil {
+				b.log.Error().Err(err).Str("listener", l.Name).Msg("listener stopped")
+			}
+		})
+		b.log.Info().Str("component", "broker").Str("listener", l.Name).Str("addr", ln.Addr().String()).Msg("listening")
+	}
+	return nil
+}
+
+// register writes /brokers/ids/<id> with the advertised listeners and records the broker epoch.
+func (b *Broker) register() error {
+	adv, err := b.cfg.AdvertisedListenerList()
+	if err != nil {
+		return err
+	}
+	info := zkclient.BrokerInfo{ID: b.cfg.BrokerID, Rack: b.cfg.BrokerRack, Timestamp: time.Now().UnixMilli()}
+	for i, l := range adv {
+		port := l.Port
+		if port == 0 && i < len(b.listeners) { // port 0: advertise what the OS picked
+			port = int32(b.listeners[i].Addr().(*net.TCPAddr).Port)
+		}
+		info.Endpoints = append(info.Endpoints, zkclient.Endpoint{ListenerName: l.Name, SecurityProtocol: "PLAINTEXT", Host: l.Host, Port: port})
+	}
+	if len(info.Endpoints) > 0 {
+		info.Host, info.Port = info.Endpoints[0].Host, info.Endpoints[0].Port
+	}
+	epoch, err := b.zk.RegisterBroker(info)
+	if err != nil {
+		if errors.Is(err, zkclient.ErrBrokerIDTaken) {
+			return fmt.Errorf("broker.id %d is already registered in ZooKeeper by another live broker: %w", b.cfg.BrokerID, err)
+		}
+		return fmt.Errorf("registering /brokers/ids/%d: %w", b.cfg.BrokerID, err)
+	}
+	b.epochMu.Lock()
+	b.brokerEpoch = epoch
+	b.epochMu.Unlock()
+	b.log.Info().Str("component", "broker").Int64("broker_epoch", epoch).Msg("registered in ZooKeeper")
+	return nil
+}
+
+func (b *Broker) epoch() int64 {
+	b.epochMu.Lock()
+	defer b.epochMu.Unlock()
+	return b.brokerEpoch
+}
+
+// savedHW is the high watermark read from replication-offset-checkpoint at start.
+func (b *Broker) savedHW(tp topicPartition) int64 {
+	return b.savedHWs[logstore.TopicPartition{Topic: tp.topic, Partition: tp.partition}]
+}
+
+// housekeeping runs the broker's periodic work: high watermark checkpoints, log retention and
+// follower lag checks (Kafka's scheduler tasks).
+func (b *Broker) housekeeping() {
+	hwEvery := time.Duration(b.cfg.ReplicaHighWatermarkCheckpointIntervalMs) * time.Millisecond
+	retentionEvery := time.Duration(b.cfg.LogRetentionCheckIntervalMs) * time.Millisecond
+	isrEvery := time.Duration(b.cfg.ReplicaLagTimeMaxMs/2) * time.Millisecond
+	hwTick, retTick, isrTick := time.NewTicker(hwEvery), time.NewTicker(retentionEvery), time.NewTicker(isrEvery)
+	recoveryTick := time.NewTicker(60 * time.Second)
+	defer hwTick.Stop()
+	defer retTick.Stop()
+	defer isrTick.Stop()
+	defer recoveryTick.Stop()
+	for {
+		select {
+		case <-b.ctx.Done():
+			return
+		case <-hwTick.C:
+			if err := b.logs.WriteHighWatermarks(b.rm.highWatermarks()); err != nil {
+				b.log.Error().Err(err).Msg("writing high watermark checkpoint")
+			}
+		case <-recoveryTick.C:
+			if err := b.logs.Checkpoint(); err != nil {
+				b.log.Error().Err(err).Msg("writing recovery point checkpoint")
+			}
+		case <-retTick.C:
+			b.applyRetention()
+		case <-isrTick.C:
+			b.maybeShrinkISRs()
+		}
+	}
+}
+
+func (b *Broker) applyRetention() {
+	now := time.Now().UnixMilli()
+	for _, p := range b.rm.all() {
+		hw := p.highWatermark()
+		n, err := p.log.ApplyRetention(now, hw)
+		if err != nil {
+			b.log.Error().Err(err).Str("topic", p.tp.topic).Int32("partition", p.tp.partition).Msg("retention")
+		} else if n > 0 {
+			b.log.Info().Str("topic", p.tp.topic).Int32("partition", p.tp.partition).Int("segments", n).Msg("deleted segments past retention")
+		}
+	}
+}
+
+// Shutdown stops the broker: controlled shutdown first (leaderships moved away), then the
+// listeners, replica fetchers, a last checkpoint, the logs (clean-shutdown marker) and the
+// ZooKeeper session (the ephemeral registration vanishes).
+func (b *Broker) Shutdown() {
+	b.log.Info().Str("component", "broker").Msg("shutting down")
+	if b.cfg.ControlledShutdownEnable && b.zk != nil {
+		b.controlledShutdown()
+	}
+	b.closeAll()
+	b.log.Info().Str("component", "broker").Msg("shut down")
+}
+
+func (b *Broker) closeAll() {
+	b.cancel()
+	for _, s := range b.servers {
+		_ = s.Close()
+	}
+	b.fetchers.close()
+	b.channel.close()
+	b.wg.Wait()
+	if b.logs != nil {
+		if err := b.logs.WriteHighWatermarks(b.rm.highWatermarks()); err != nil {
+			b.log.Error().Err(err).Msg("writing high watermark checkpoint")
+		}
+		if err := b.logs.Close(); err != nil {
+			b.log.Error().Err(err).Msg("closing logs")
+		}
+	}
+	if b.zk != nil {
+		b.zk.Close()
+	}
+}
+
+// newClusterID makes a cluster id like Kafka's: 16 random bytes, base64url without padding.
+func newClusterID() string {
+	var u [16]byte
+	_, _ = rand.Read(u[:])
+	return base64.RawURLEncoding.EncodeToString(u[:])
+}
+
+// newTopicID makes a topic id (Kafka's Uuid.randomUuid).
+func newTopicID() [16]byte {
+	var u [16]byte
+	_, _ = rand.Read(u[:])
+	return u
+}

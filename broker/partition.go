@@ -1,0 +1,159 @@
+package broker
+
+import (
+	"slices"
+	"sync"
+
+	"github.com/klassik/klassik/logstore"
+	"github.com/twmb/franz-go/pkg/kerr"
+)
+
+// partition is one replica of a partition hosted on this broker: its log and the replica state
+// of classic Kafka (Kafka's Partition class). The log is fixed at creation; everything else is
+// guarded by mu. Appends as leader hold mu, so a leadership change never interleaves with one.
+type partition struct {
+	tp     topicPartition
+	b      *Broker
+	self   int32
+	log    *logstore.Log
+	config *topicConfig // the topic's effective config, swapped on change (read under mu)
+
+	mu               sync.Mutex
+	topicID          [16]byte
+	leaderID         int32 // -1 when unknown
+	leaderEpoch      int32
+	partitionEpoch   int32 // zkVersion of the state znode
+	controllerEpoch  int32
+	replicas         []int32
+	isr              []int32
+	hw               int64
+	followers        map[int32]*replicaState // leader only: the other replicas' progress
+	isrUpdating      bool                    // an ISR write to ZooKeeper is in flight
+	epochStartOffset int64                   // log end offset when this leader epoch began
+	stopped          bool                    // removed by StopReplica or deletion
+	changed          chan struct{}           // closed and replaced on every LEO, HW, ISR or role change
+}
+
+// replicaState is what a leader knows of one follower (Kafka's Replica).
+type replicaState struct {
+	leo                int64 // the follower's log end offset, learned from its fetch offset; -1 unknown
+	lastCaughtUpMs     int64 // last time the follower had everything the leader had
+	lastFetchLeaderLEO int64 // leader's LEO at the follower's previous fetch
+	lastFetchMs        int64
+}
+
+func newPartition(b *Broker, tp topicPartition, self int32, log *logstore.Log, cfg *topicConfig, hw int64) *partition {
+	if leo := log.LogEndOffset(); hw > leo {
+		hw = leo
+	}
+	if lso := log.LogStartOffset(); hw < lso {
+		hw = lso
+	}
+	return &partition{
+		tp: tp, b: b, self: self, log: log, config: cfg,
+		leaderID: -1, leaderEpoch: -1, hw: hw,
+		changed: make(chan struct{}),
+	}
+}
+
+// signal wakes everyone waiting on the partition. Caller holds mu.
+func (p *partition) signal() {
+	close(p.changed)
+	p.changed = make(chan struct{})
+}
+
+// waitChan returns the channel closed at the next change.
+func (p *partition) waitChan() <-chan struct{} {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.changed
+}
+
+func (p *partition) isLeaderLocked() bool { return !p.stopped && p.leaderID == p.self }
+
+// snapshot of the fields handlers read together.
+type partitionView struct {
+	isLeader    bool
+	leaderID    int32
+	leaderEpoch int32
+	hw          int64
+	leo         int64
+	logStart    int64
+	isr         []int32
+	replicas    []int32
+}
+
+func (p *partition) view() partitionView {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return partitionView{
+		isLeader: p.isLeaderLocked(), leaderID: p.leaderID, leaderEpoch: p.leaderEpoch,
+		hw: p.hw, leo: p.log.LogEndOffset(), logStart: p.log.LogStartOffset(),
+		isr: slices.Clone(p.isr), replicas: slices.Clone(p.replicas),
+	}
+}
+
+// checkEpoch validates a client's current leader epoch (KIP-320): older is fenced, newer is
+// unknown to us; -1 skips the check.
+func checkEpoch(requestEpoch, ours int32) error {
+	switch {
+	case requestEpoch < 0 || requestEpoch == ours:
+		return nil
+	case requestEpoch < ours:
+		return kerr.FencedLeaderEpoch
+	default:
+		return kerr.UnknownLeaderEpoch
+	}
+}
+
+// appendAsLeader appends a producer's batches. With acks=all it first checks
+// min.insync.replicas against the current ISR (NOT_ENOUGH_REPLICAS, nothing appended).
+func (p *partition) appendAsLeader(records []byte, acks int16, nowMs int64) (logstore.AppendResult, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.isLeaderLocked() {
+		return logstore.AppendResult{}, kerr.NotLeaderForPartition
+	}
+	if acks == -1 && len(p.isr) < p.config.minInsyncReplicas {
+		return logstore.AppendResult{}, kerr.NotEnoughReplicas
+	}
+	res, err := p.log.AppendAsLeader(records, p.leaderEpoch, nowMs)
+	if err != nil {
+		return res, err
+	}
+	if !res.Duplicate {
+		p.maybeIncrementHWLocked()
+		p.signal()
+	}
+	return res, nil
+}
+
+// maybeIncrementHWLocked moves the high watermark to the smallest log end offset in the ISR
+// (Kafka's Partition.maybeIncrementLeaderHW). Caller holds mu and is leader.
+func (p *partition) maybeIncrementHWLocked() bool {
+	newHW := p.log.LogEndOffset()
+	for _, id := range p.isr {
+		if id == p.self {
+			continue
+		}
+		f := p.followers[id]
+		if f == nil || f.leo < 0 {
+			return false // an ISR member we know nothing of yet holds the HW still
+		}
+		if f.leo < newHW {
+			newHW = f.leo
+		}
+	}
+	if newHW > p.hw {
+		p.hw = newHW
+		return true
+	}
+	return false
+}
+
+// highWatermark returns the current high watermark.
+func (p *partition) highWatermark() int64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.hw
+}

@@ -1,0 +1,153 @@
+package broker
+
+import (
+	"slices"
+	"time"
+
+	"github.com/klassik/klassik/zkclient"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+// This file is the leader's half of replication (Kafka's Partition.makeLeader,
+// updateFollowerFetchState, maybeExpandIsr and maybeShrinkIsr). The follower's half is the
+// replica fetcher (fetcher.go).
+//
+// ISR changes are written by the leader itself, as in Kafka before AlterPartition (KIP-497):
+// a conditional write of the partition state znode on its zkVersion, then an
+// /isr_change_notification so the controller refreshes every broker's metadata.
+
+// makeLeaderLocked applies a LeaderAndIsr that names this broker leader. Caller holds mu.
+func (p *partition) makeLeaderLocked(ps kmsg.LeaderAndISRRequestTopicPartition, nowMs int64) {
+	newEpoch := ps.LeaderEpoch > p.leaderEpoch || p.leaderID != p.self
+	p.leaderID, p.leaderEpoch = ps.Leader, ps.LeaderEpoch
+	p.partitionEpoch, p.controllerEpoch = ps.ZKVersion, ps.ControllerEpoch
+	p.replicas, p.isr = slices.Clone(ps.Replicas), slices.Clone(ps.ISR)
+	if newEpoch {
+		leo := p.log.LogEndOffset()
+		if err := p.log.AssignEpochStartOffset(ps.LeaderEpoch, leo); err != nil {
+			p.b.log.Error().Err(err).Str("topic", p.tp.topic).Int32("partition", p.tp.partition).Msg("recording leader epoch")
+		}
+		p.epochStartOffset = leo
+		p.followers = map[int32]*replicaState{}
+		for _, id := range p.replicas {
+			if id == p.self {
+				continue
+			}
+			f := &replicaState{leo: -1}
+			if slices.Contains(p.isr, id) {
+				f.lastCaughtUpMs = nowMs
+			}
+			p.followers[id] = f
+		}
+	}
+	p.maybeIncrementHWLocked()
+	p.signal()
+}
+
+// makeFollowerLocked applies a LeaderAndIsr that names another broker leader. Caller holds mu.
+// It reports whether the fetcher must (re)start for this partition.
+func (p *partition) makeFollowerLocked(ps kmsg.LeaderAndISRRequestTopicPartition) bool {
+	changed := ps.Leader != p.leaderID || ps.LeaderEpoch > p.leaderEpoch
+	p.leaderID, p.leaderEpoch = ps.Leader, ps.LeaderEpoch
+	p.partitionEpoch, p.controllerEpoch = ps.ZKVersion, ps.ControllerEpoch
+	p.replicas, p.isr = slices.Clone(ps.Replicas), slices.Clone(ps.ISR)
+	p.followers = nil
+	p.signal()
+	return changed
+}
+
+// updateFollowerLocked records a follower's fetch (Kafka's updateFollowerFetchState): its log
+// end offset is the offset it asks for; it is caught up when that reaches the leader's log end.
+// Caller holds mu and is leader.
+func (p *partition) updateFollowerLocked(id int32, fetchOffset int64, nowMs int64) error {
+	f := p.followers[id]
+	if f == nil {
+		return kerr.NotLeaderForPartition
+	}
+	leo := p.log.LogEndOffset()
+	switch {
+	case fetchOffset >= leo:
+		f.lastCaughtUpMs = nowMs
+	case fetchOffset >= f.lastFetchLeaderLEO && f.lastFetchMs > 0:
+		f.lastCaughtUpMs = max(f.lastCaughtUpMs, f.lastFetchMs)
+	}
+	f.leo, f.lastFetchLeaderLEO, f.lastFetchMs = fetchOffset, leo, nowMs
+
+	if slices.Contains(p.isr, id) {
+		if p.maybeIncrementHWLocked() {
+			p.signal()
+		}
+		return nil
+	}
+	// maybeExpandIsr: back in sync once it has everything up to the high watermark and the
+	// start of the current leader epoch.
+	if fetchOffset >= p.hw && fetchOffset >= p.epochStartOffset {
+		next := append(slices.Clone(p.isr), id)
+		slices.Sort(next)
+		p.proposeISRLocked(next, "expand")
+	}
+	return nil
+}
+
+// maybeShrinkISRs drops followers that have not caught up within replica.lag.time.max.ms
+// from the ISR of every partition this broker leads.
+func (b *Broker) maybeShrinkISRs() {
+	now := time.Now().UnixMilli()
+	for _, p := range b.rm.all() {
+		p.mu.Lock()
+		if p.isLeaderLocked() && !p.isrUpdating {
+			var keep []int32
+			for _, id := range p.isr {
+				f := p.followers[id]
+				if id == p.self || f != nil && now-f.lastCaughtUpMs <= b.cfg.ReplicaLagTimeMaxMs {
+					keep = append(keep, id)
+				}
+			}
+			if len(keep) < len(p.isr) {
+				p.proposeISRLocked(keep, "shrink")
+			}
+		}
+		p.mu.Unlock()
+	}
+}
+
+// proposeISRLocked writes a new ISR to ZooKeeper in the background; the partition adopts it
+// when the conditional write succeeds. Caller holds mu.
+func (p *partition) proposeISRLocked(isr []int32, why string) {
+	if p.isrUpdating {
+		return
+	}
+	p.isrUpdating = true
+	st := zkclient.PartitionState{
+		Leader: p.self, LeaderEpoch: p.leaderEpoch, ControllerEpoch: p.controllerEpoch,
+		ISR: isr, ZkVersion: p.partitionEpoch,
+	}
+	epoch := p.leaderEpoch
+	b := p.b
+	b.goRun(func() {
+		version, err := b.zk.UpdatePartitionStateAsLeader(p.tp.topic, p.tp.partition, st)
+		p.mu.Lock()
+		p.isrUpdating = false
+		applied := err == nil && p.leaderEpoch == epoch && p.isLeaderLocked()
+		if applied {
+			old := p.isr
+			p.isr, p.partitionEpoch = isr, version
+			p.maybeIncrementHWLocked()
+			p.signal()
+			b.log.Info().Str("topic", p.tp.topic).Int32("partition", p.tp.partition).
+				Ints32("old_isr", old).Ints32("new_isr", isr).Str("change", why).Msg("ISR updated")
+		}
+		p.mu.Unlock()
+		if err != nil {
+			b.log.Warn().Err(err).Str("topic", p.tp.topic).Int32("partition", p.tp.partition).
+				Msg("ISR update refused; waiting for the controller's state")
+			return
+		}
+		if applied {
+			if err := b.zk.CreateIsrChangeNotification([]zkclient.TopicPartition{{Topic: p.tp.topic, Partition: p.tp.partition}}); err != nil {
+				b.log.Warn().Err(err).Msg("writing ISR change notification")
+			}
+		}
+	})
+}

@@ -1,0 +1,182 @@
+package broker
+
+import (
+	"context"
+	"errors"
+	"sort"
+	"time"
+
+	"github.com/klassik/klassik/coordinator/controller"
+	"github.com/klassik/klassik/zkclient"
+	"github.com/twmb/franz-go/pkg/kerr"
+)
+
+// offsetsTopic is Kafka's internal topic of committed offsets.
+const offsetsTopic = "__consumer_offsets"
+
+func sortedPartitionIDs[V any](m map[int32]V) []int32 {
+	ids := make([]int32, 0, len(m))
+	for id := range m {
+		ids = append(ids, id)
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	return ids
+}
+
+// validateTopicName applies Kafka's rules (Topic.validate): 1-249 characters of
+// [a-zA-Z0-9._-], and not "." or "..".
+func validateTopicName(name string) error {
+	if name == "" || name == "." || name == ".." {
+		return errorf(kerr.InvalidTopicException, "topic name %q is not allowed", name)
+	}
+	if len(name) > 249 {
+		return errorf(kerr.InvalidTopicException, "topic name is %d characters long; the limit is 249", len(name))
+	}
+	for _, c := range name {
+		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-'
+		if !ok {
+			return errorf(kerr.InvalidTopicException, "topic name %q contains %q; only ASCII letters, digits, '.', '_' and '-' are allowed", name, c)
+		}
+	}
+	return nil
+}
+
+// topicSpec is a topic to create.
+type topicSpec struct {
+	name              string
+	partitions        int32 // -1: num.partitions
+	replicationFactor int16 // -1: default.replication.factor
+	assignment        map[int32][]int32
+	configs           map[string]string
+}
+
+// createTopic validates spec and, unless validateOnly, writes the topic to ZooKeeper, where
+// the controller picks it up (Kafka's AdminZkClient.createTopic). It returns the assignment.
+func (b *Broker) createTopic(spec topicSpec, validateOnly bool) (map[int32][]int32, error) {
+	if err := validateTopicName(spec.name); err != nil {
+		return nil, err
+	}
+	if _, ok := b.meta.get().topics[spec.name]; ok {
+		return nil, errorf(kerr.TopicAlreadyExists, "topic %q already exists", spec.name)
+	}
+	if err := validateTopicConfig(spec.configs); err != nil {
+		return nil, errorf(kerr.InvalidConfig, "%v", err)
+	}
+	assignment := spec.assignment
+	if len(assignment) == 0 {
+		n, rf := spec.partitions, spec.replicationFactor
+		if n == -1 {
+			n = b.cfg.NumPartitions
+		}
+		if rf == -1 {
+			rf = b.cfg.DefaultReplicationFactor
+		}
+		if n <= 0 {
+			return nil, errorf(kerr.InvalidPartitions, "number of partitions must be larger than 0, not %d", n)
+		}
+		if rf <= 0 {
+			return nil, errorf(kerr.InvalidReplicationFactor, "replication factor must be larger than 0, not %d", rf)
+		}
+		var err error
+		assignment, err = controller.AssignReplicas(b.meta.get().liveBrokerIDs(), n, rf, -1, 0)
+		if err != nil {
+			return nil, errorf(kerr.InvalidReplicationFactor, "%v", err)
+		}
+	} else if err := b.validateAssignment(assignment, 0); err != nil {
+		return nil, err
+	}
+	if validateOnly {
+		return assignment, nil
+	}
+	err := b.zk.CreateTopic(zkclient.TopicAssignment{Topic: spec.name, TopicID: newTopicID(), Partitions: assignment}, spec.configs)
+	if errors.Is(err, zkclient.ErrNodeExists) {
+		return nil, errorf(kerr.TopicAlreadyExists, "topic %q already exists", spec.name)
+	}
+	if err != nil {
+		return nil, errorf(kerr.UnknownServerError, "writing topic %q to ZooKeeper: %v", spec.name, err)
+	}
+	b.log.Info().Str("topic", spec.name).Int("partitions", len(assignment)).Msg("created topic")
+	return assignment, nil
+}
+
+// validateAssignment checks a manual replica assignment: partitions numbered from first
+// without gaps, the same replication factor everywhere, no duplicate or unknown brokers.
+func (b *Broker) validateAssignment(a map[int32][]int32, first int32) error {
+	live := b.meta.get().brokers
+	rf := -1
+	for i := first; i < first+int32(len(a)); i++ {
+		replicas, ok := a[i]
+		if !ok {
+			return errorf(kerr.InvalidReplicaAssignment, "partitions must be numbered consecutively from %d", first)
+		}
+		if rf == -1 {
+			rf = len(replicas)
+		}
+		if len(replicas) != rf || rf == 0 {
+			return errorf(kerr.InvalidReplicaAssignment, "every partition must have the same, non-zero number of replicas")
+		}
+		seen := map[int32]bool{}
+		for _, r := range replicas {
+			if seen[r] {
+				return errorf(kerr.InvalidReplicaAssignment, "partition %d lists broker %d twice", i, r)
+			}
+			seen[r] = true
+			if _, ok := live[r]; !ok {
+				return errorf(kerr.BrokerNotAvailable, "broker %d in the assignment of partition %d is not alive", r, i)
+			}
+		}
+	}
+	return nil
+}
+
+// autoCreateTopic creates a topic a client asked about (auto.create.topics.enable); the client
+// is told LEADER_NOT_AVAILABLE and retries, as with Kafka.
+func (b *Broker) autoCreateTopic(name string) error {
+	_, err := b.createTopic(topicSpec{name: name, partitions: -1, replicationFactor: -1}, false)
+	if err == nil || errors.Is(err, kerr.TopicAlreadyExists) {
+		return kerr.LeaderNotAvailable
+	}
+	if name == offsetsTopic {
+		return kerr.LeaderNotAvailable
+	}
+	b.log.Warn().Err(err).Str("topic", name).Msg("auto-creating topic")
+	return err
+}
+
+// waitForMetadata waits until cond holds on the metadata cache or the deadline passes.
+func (b *Broker) waitForMetadata(ctx context.Context, deadline time.Time, cond func(*metadataSnapshot) bool) bool {
+	for {
+		ch := b.meta.waitChan()
+		if cond(b.meta.get()) {
+			return true
+		}
+		wait := time.Until(deadline)
+		if wait <= 0 {
+			return false
+		}
+		timer := time.NewTimer(wait)
+		select {
+		case <-ch:
+			timer.Stop()
+		case <-timer.C:
+			return cond(b.meta.get())
+		case <-ctx.Done():
+			timer.Stop()
+			return false
+		}
+	}
+}
+
+// topicHasLeaders reports whether every partition of the topic (at least n of them) has a leader.
+func topicHasLeaders(s *metadataSnapshot, name string, n int) bool {
+	t := s.topics[name]
+	if t == nil || len(t.partitions) < n {
+		return false
+	}
+	for _, st := range t.partitions {
+		if st.Leader < 0 {
+			return false
+		}
+	}
+	return true
+}

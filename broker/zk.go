@@ -1,0 +1,151 @@
+package broker
+
+import (
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/klassik/klassik/zkclient"
+)
+
+// zkEventLoop demultiplexes ZooKeeper events: session changes and config change notifications
+// are the broker's; the rest (and session changes too) go to the controller.
+func (b *Broker) zkEventLoop() {
+	expired := false
+	var lastConfigSeq int64 = -1
+	b.readConfigChanges(&lastConfigSeq)
+	for {
+		select {
+		case <-b.ctx.Done():
+			return
+		case ev := <-b.zk.Events():
+			switch ev.Type {
+			case zkclient.EventSessionExpired:
+				expired = true
+				b.log.Warn().Str("component", "broker").Msg("ZooKeeper session expired; will register again with the new session")
+			case zkclient.EventSessionEstablished:
+				if expired {
+					b.reRegister()
+					b.readConfigChanges(&lastConfigSeq)
+					expired = false
+				}
+			case zkclient.EventDisconnected:
+				b.log.Warn().Str("component", "broker").Msg("disconnected from ZooKeeper; still serving what this broker leads")
+			case zkclient.EventConfigChanged:
+				b.readConfigChanges(&lastConfigSeq)
+				continue
+			}
+			b.ctrl.Enqueue(ev)
+		}
+	}
+}
+
+// reRegister writes /brokers/ids/<id> again after a session loss, retrying until it works or
+// the broker stops. The new znode's czxid is the new broker epoch.
+func (b *Broker) reRegister() {
+	for b.ctx.Err() == nil {
+		err := b.register()
+		if err == nil {
+			return
+		}
+		b.log.Error().Err(err).Msg("re-registering in ZooKeeper")
+		select {
+		case <-b.ctx.Done():
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+// readConfigChanges applies the topic config changes announced under /config/changes.
+func (b *Broker) readConfigChanges(last *int64) {
+	entities, newest, err := b.zk.ConfigChanges(*last, true)
+	if err != nil {
+		b.log.Error().Err(err).Msg("reading /config/changes")
+		return
+	}
+	first := *last < 0
+	*last = newest
+	if first {
+		return // at start the store reads configs fresh from ZooKeeper anyway
+	}
+	for _, e := range entities {
+		if topic, ok := strings.CutPrefix(e, "topics/"); ok {
+			b.topicConfigs.refresh(topic)
+		}
+	}
+}
+
+// topicConfigStore caches each topic's effective config, read from /config/topics/<t>.
+type topicConfigStore struct {
+	b  *Broker
+	mu sync.Mutex
+	m  map[string]*topicConfig
+}
+
+func newTopicConfigStore(b *Broker) *topicConfigStore {
+	return &topicConfigStore{b: b, m: map[string]*topicConfig{}}
+}
+
+func (s *topicConfigStore) get(topic string) *topicConfig {
+	s.mu.Lock()
+	tc := s.m[topic]
+	s.mu.Unlock()
+	if tc != nil {
+		return tc
+	}
+	return s.refresh(topic)
+}
+
+// refresh re-reads the topic's overrides and applies them to its hosted partitions.
+func (s *topicConfigStore) refresh(topic string) *topicConfig {
+	overrides, err := s.b.zk.TopicConfig(topic)
+	if err != nil {
+		s.b.log.Warn().Err(err).Str("topic", topic).Msg("reading topic config; using broker defaults")
+		overrides = map[string]string{}
+	}
+	tc := newTopicConfig(s.b.cfg, overrides)
+	s.mu.Lock()
+	s.m[topic] = tc
+	s.mu.Unlock()
+	for _, p := range s.b.rm.all() {
+		if p.tp.topic == topic {
+			p.log.SetConfig(tc.log)
+			p.mu.Lock()
+			p.config = tc
+			p.mu.Unlock()
+		}
+	}
+	return tc
+}
+
+func (s *topicConfigStore) forget(topic string) {
+	s.mu.Lock()
+	delete(s.m, topic)
+	s.mu.Unlock()
+}
+
+// producerIDs hands out producer ids from blocks taken at /latest_producer_id_block
+// (Kafka's ProducerIdManager for ZooKeeper mode).
+type producerIDs struct {
+	b          *Broker
+	mu         sync.Mutex
+	next, last int64
+	have       bool
+}
+
+const producerIDBlockSize = 1000
+
+func (p *producerIDs) nextID() (int64, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.have || p.next > p.last {
+		first, last, err := p.b.zk.AllocateProducerIDBlock(p.b.cfg.BrokerID, producerIDBlockSize)
+		if err != nil {
+			return 0, err
+		}
+		p.next, p.last, p.have = first, last, true
+	}
+	id := p.next
+	p.next++
+	return id, nil
+}
