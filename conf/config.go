@@ -1,8 +1,3 @@
-// Package conf is klassik's broker configuration: server.toml written with Apache Kafka's own
-// broker property names as TOML dotted keys, Kafka's defaults, KAFKA_* environment overrides
-// and --override key=value flags. It mirrors Kafka's KafkaConfig.
-//
-// conf is a leaf: it imports no klassik package.
 package conf
 
 // Config is the typed broker configuration. Every field carries the Kafka property name it is
@@ -11,9 +6,9 @@ package conf
 type Config struct {
 	BrokerID                     int32  // broker.id
 	Listeners                    string // listeners, e.g. "PLAINTEXT://127.0.0.1:9092" (comma separated)
-	AdvertisedListeners          string // advertised.listeners; defaults to listeners
+	AdvertisedListeners          string // advertised.listeners; "" = listeners (Load fills it in)
 	ListenerSecurityProtocolMap  string // listener.security.protocol.map
-	InterBrokerListenerName      string // inter.broker.listener.name; defaults to the first listener's name
+	InterBrokerListenerName      string // inter.broker.listener.name; "" = PLAINTEXT if listed, else the first advertised listener (Load fills it in)
 	ZookeeperConnect             string // zookeeper.connect, "h1:2181,h2:2181/chroot"
 	ZookeeperSessionTimeoutMs    int    // zookeeper.session.timeout.ms (18000)
 	ZookeeperConnectionTimeoutMs int    // zookeeper.connection.timeout.ms (defaults to the session timeout)
@@ -32,6 +27,11 @@ type Config struct {
 	ControlledShutdownEnable      bool  // controlled.shutdown.enable (true)
 	AutoLeaderRebalanceEnable     bool  // auto.leader.rebalance.enable (true)
 	LeaderImbalanceCheckSeconds   int   // leader.imbalance.check.interval.seconds (300)
+
+	TransactionStateLogReplicationFactor int16 // transaction.state.log.replication.factor (3)
+	TransactionStateLogMinIsr            int   // transaction.state.log.min.isr (2)
+	TransactionStateLogNumPartitions     int32 // transaction.state.log.num.partitions (50)
+	TransactionStateLogSegmentBytes      int64 // transaction.state.log.segment.bytes (104857600)
 
 	LogSegmentBytes             int64  // log.segment.bytes (1073741824)
 	LogRollMs                   int64  // log.roll.ms, else log.roll.hours (168) in ms

@@ -1,0 +1,86 @@
+package conf
+
+import (
+	"sort"
+	"strings"
+)
+
+// KeyValue is one property of the effective configuration, its value written as Kafka
+// writes it in server.properties (no quotes).
+type KeyValue struct {
+	Key   string
+	Value string
+}
+
+// Properties lists the effective value of every property that has a Config field, sorted by
+// name, as KafkaConfig logs its values when a broker starts. Properties folded into another
+// (log.retention.hours, log.roll.hours, log.dir) appear through the one they fill; an unset
+// advertised.listeners or inter.broker.listener.name shows the value that takes its place.
+func (c *Config) Properties() []KeyValue {
+	var out []KeyValue
+	for _, p := range table {
+		if p.field == nil {
+			continue
+		}
+		v := p.get(c)
+		switch p.name {
+		case "advertised.listeners":
+			_, v = c.effectiveAdvertised()
+		case "inter.broker.listener.name":
+			if strings.TrimSpace(c.InterBrokerListenerName) == "" {
+				_, adv := c.effectiveAdvertised()
+				ls, _ := parseListenerList(adv)
+				v = defaultInterBrokerName(ls)
+			}
+		}
+		out = append(out, KeyValue{Key: p.name, Value: plain(v)})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
+	return out
+}
+
+func plain(v any) string {
+	if s, ok := v.(string); ok {
+		return s
+	}
+	return formatValue(v)
+}
+
+// String writes the effective configuration as server.toml lines, "key = value", sorted by
+// name; Load reads it back to the same Config.
+func (c *Config) String() string {
+	var b strings.Builder
+	for _, kv := range c.Properties() {
+		b.WriteString(kv.Key)
+		b.WriteString(" = ")
+		switch byName[kv.Key].kind {
+		case kindString, kindList:
+			b.WriteString(tomlString(kv.Value))
+		default:
+			b.WriteString(kv.Value)
+		}
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+// PropertyDoc describes one property, for `klassik broker --help` and generated docs.
+type PropertyDoc struct {
+	Name    string // Kafka's property name, e.g. "log.retention.hours"
+	Type    string // Kafka's type: int, long, short, boolean, string, list
+	Default string // as text; "null" where Kafka has none
+	Doc     string // one or two sentences
+}
+
+// Docs describes every property klassik reads, in the order of the property table.
+func Docs() []PropertyDoc {
+	out := make([]PropertyDoc, 0, len(table))
+	for _, p := range table {
+		def := p.def
+		if p.null {
+			def = "null"
+		}
+		out = append(out, PropertyDoc{Name: p.name, Type: p.kind.String(), Default: def, Doc: p.doc})
+	}
+	return out
+}
