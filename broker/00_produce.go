@@ -87,6 +87,10 @@ func (b *Broker) handleProduce(ctx context.Context, req *wire.Request) (kmsg.Res
 				if err != nil {
 					return produceErr(err)
 				}
+				if !res.Duplicate {
+					b.metrics.messagesIn.Add(int64(res.NumRecords))
+					b.metrics.bytesIn.Add(int64(len(rp.Records)))
+				}
 				sp.BaseOffset = res.FirstOffset
 				sp.LogAppendTime = res.LogAppendTime
 				sp.LogStartOffset = res.LogStartOffset

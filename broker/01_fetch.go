@@ -33,10 +33,12 @@ func (b *Broker) handleFetch(ctx context.Context, req *wire.Request) (kmsg.Respo
 	for {
 		resp, bytes, waitOn := b.fetchOnce(r, replicaID)
 		if bytes >= int(r.MinBytes) || r.MaxWaitMillis <= 0 || len(waitOn) == 0 {
+			b.metrics.bytesOut.Add(int64(bytes))
 			return resp, nil
 		}
 		if !waitAny(ctx, waitOn, deadline) {
-			resp, _, _ = b.fetchOnce(r, replicaID)
+			resp, bytes, _ = b.fetchOnce(r, replicaID)
+			b.metrics.bytesOut.Add(int64(bytes))
 			return resp, nil
 		}
 	}
@@ -108,6 +110,9 @@ func (b *Broker) fetchOnce(r *kmsg.FetchRequest, replicaID int32) (*kmsg.FetchRe
 			}
 			if sp.ErrorCode != 0 {
 				hasError = true
+			}
+			if sp.RecordBatches == nil {
+				sp.RecordBatches = []byte{} // Kafka sends empty records, never null; librdkafka rejects null
 			}
 			st.Partitions = append(st.Partitions, sp)
 		}

@@ -105,11 +105,13 @@ func (b *Broker) applyLeaderAndIsr(ps kmsg.LeaderAndISRRequestTopicPartition, to
 		p.makeLeaderLocked(ps, nowMs)
 		p.mu.Unlock()
 		b.fetchers.removePartition(tp)
+		b.groupLeadershipChanged(tp, true, ps.LeaderEpoch)
 		b.log.Info().Str("topic", tp.topic).Int32("partition", tp.partition).Int32("leader_epoch", ps.LeaderEpoch).Ints32("isr", ps.ISR).Msg("leading")
 		return nil
 	}
 	restart := p.makeFollowerLocked(ps)
 	p.mu.Unlock()
+	b.groupLeadershipChanged(tp, false, ps.LeaderEpoch)
 	if ps.Leader < 0 {
 		b.fetchers.removePartition(tp)
 		return nil

@@ -6,8 +6,10 @@ package broker
 
 import (
 	"context"
+	"errors"
 	"time"
 
+	"github.com/klassik/klassik/coordinator/controller"
 	"github.com/klassik/klassik/wire"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -27,11 +29,19 @@ func (b *Broker) handleControlledShutdown(ctx context.Context, req *wire.Request
 		epoch = -1
 	}
 	remaining, err := b.ctrl.ControlledShutdown(ctx, r.BrokerID, epoch)
-	if err != nil {
+	switch {
+	case errors.Is(err, controller.ErrNotActive), errors.Is(err, controller.ErrStopped):
+		resp.ErrorCode = kerr.NotController.Code
+		return resp, nil
+	case errors.Is(err, controller.ErrStaleBrokerEpoch):
+		resp.ErrorCode = kerr.StaleBrokerEpoch.Code
+		return resp, nil
+	case errors.Is(err, controller.ErrBrokerNotAvailable):
+		resp.ErrorCode = kerr.BrokerNotAvailable.Code
+		return resp, nil
+	case err != nil:
+		b.log.Warn().Err(err).Int32("from", r.BrokerID).Msg("controlled shutdown")
 		resp.ErrorCode = errCode(err)
-		if resp.ErrorCode == kerr.UnknownServerError.Code {
-			b.log.Warn().Err(err).Int32("from", r.BrokerID).Msg("controlled shutdown")
-		}
 		return resp, nil
 	}
 	for _, tp := range remaining {

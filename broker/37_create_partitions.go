@@ -60,7 +60,7 @@ func (b *Broker) handleCreatePartitions(ctx context.Context, req *wire.Request) 
 			if r.ValidateOnly {
 				return nil
 			}
-			next := zkclient.TopicAssignment{Topic: cur.Topic, TopicID: cur.TopicID, Partitions: map[int32][]int32{},
+			next := zkclient.TopicAssignment{Topic: cur.Topic, TopicID: cur.TopicID, Partitions: map[int32][]int32{}, ZkVersion: cur.ZkVersion,
 				AddingReplicas: cur.AddingReplicas, RemovingReplicas: cur.RemovingReplicas}
 			for p, rs := range cur.Partitions {
 				next.Partitions[p] = rs

@@ -6,6 +6,7 @@ package broker
 
 import (
 	"context"
+	"errors"
 
 	"github.com/klassik/klassik/coordinator/controller"
 	"github.com/klassik/klassik/wire"
@@ -33,7 +34,10 @@ func (b *Broker) handleElectLeaders(ctx context.Context, req *wire.Request) (kms
 		parts = nil // every partition
 	}
 	results, err := b.ctrl.ElectLeaders(ctx, controller.ElectionType(r.ElectionType), parts)
-	if err != nil {
+	if errors.Is(err, controller.ErrNotActive) || errors.Is(err, controller.ErrStopped) {
+		resp.ErrorCode = kerr.NotController.Code
+		return resp, nil
+	} else if err != nil {
 		resp.ErrorCode = errCode(err)
 		return resp, nil
 	}

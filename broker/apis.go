@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"time"
 
 	"github.com/klassik/klassik/wire"
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -59,7 +60,10 @@ func (b *Broker) Handle(ctx context.Context, req *wire.Request) (kmsg.Response, 
 	if !ok {
 		return nil, fmt.Errorf("API key %d is not served", req.Key)
 	}
-	return e.handle(b, ctx, req)
+	start := time.Now()
+	resp, err := e.handle(b, ctx, req)
+	b.metrics.observe(req.Key, time.Since(start))
+	return resp, err
 }
 
 // errCode turns a kerr error (or nil) into its code.

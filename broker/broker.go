@@ -7,12 +7,14 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"strconv"
 	"sync"
 	"time"
 
 	"github.com/klassik/klassik/conf"
 	"github.com/klassik/klassik/coordinator/controller"
+	"github.com/klassik/klassik/coordinator/group"
 	"github.com/klassik/klassik/logstore"
 	"github.com/klassik/klassik/wire"
 	"github.com/klassik/klassik/zkclient"
@@ -33,14 +35,17 @@ type Broker struct {
 	topicConfigs *topicConfigStore
 	pids         *producerIDs
 	channel      *controllerChannel
+	groups       *group.Coordinator
 
 	clusterID   string
 	brokerEpoch int64 // guarded by epochMu
 	epochMu     sync.Mutex
 	savedHWs    map[logstore.TopicPartition]int64
 
-	listeners []net.Listener
-	servers   []*wire.Server
+	listeners  []net.Listener
+	servers    []*wire.Server
+	metrics    *metrics
+	httpServer *http.Server
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -51,11 +56,12 @@ type Broker struct {
 func New(cfg *conf.Config, logger zerolog.Logger) *Broker {
 	ctx, cancel := context.WithCancel(context.Background())
 	b := &Broker{
-		cfg:    cfg,
-		log:    logger.With().Int32("broker", cfg.BrokerID).Logger(),
-		meta:   newMetadataCache(),
-		ctx:    ctx,
-		cancel: cancel,
+		cfg:     cfg,
+		log:     logger.With().Int32("broker", cfg.BrokerID).Logger(),
+		meta:    newMetadataCache(),
+		metrics: newMetrics(),
+		ctx:     ctx,
+		cancel:  cancel,
 	}
 	b.rm = newReplicaManager(b)
 	b.fetchers = newFetcherManager(b)
@@ -84,7 +90,7 @@ func (b *Broker) Start() (err error) {
 
 	session := time.Duration(b.cfg.ZookeeperSessionTimeoutMs) * time.Millisecond
 	connTimeout := time.Duration(b.cfg.ZookeeperConnectionTimeoutMs) * time.Millisecond
-	b.zk, err = zkclient.Connect(b.cfg.ZookeeperConnect, session, connTimeout, b.log.With().Str("component", "zkclient").Logger())
+	b.zk, err = zkclient.Connect(b.cfg.ZookeeperConnect, session, connTimeout, b.log)
 	if err != nil {
 		return fmt.Errorf("connecting to ZooKeeper at %s: %w", b.cfg.ZookeeperConnect, err)
 	}
@@ -96,8 +102,20 @@ func (b *Broker) Start() (err error) {
 	}
 	b.topicConfigs = newTopicConfigStore(b)
 	b.pids = &producerIDs{b: b}
+	b.groups = group.New(group.Config{
+		BrokerID:                        b.cfg.BrokerID,
+		OffsetsTopicNumPartitions:       b.cfg.OffsetsTopicNumPartitions,
+		GroupInitialRebalanceDelayMs:    b.cfg.GroupInitialRebalanceDelayMs,
+		GroupMinSessionTimeoutMs:        b.cfg.GroupMinSessionTimeoutMs,
+		GroupMaxSessionTimeoutMs:        b.cfg.GroupMaxSessionTimeoutMs,
+		OffsetsRetentionMinutes:         b.cfg.OffsetsRetentionMinutes,
+		OffsetsRetentionCheckIntervalMs: 600000,
+	}, offsetsLog{b}, b.log)
 
 	if err = b.startListeners(); err != nil {
+		return err
+	}
+	if err = b.startMetricsListener(); err != nil {
 		return err
 	}
 	if err = b.register(); err != nil {
@@ -111,7 +129,7 @@ func (b *Broker) Start() (err error) {
 		DeleteTopicEnable:           b.cfg.DeleteTopicEnable,
 		AutoLeaderRebalanceEnable:   b.cfg.AutoLeaderRebalanceEnable,
 		LeaderImbalanceCheckSeconds: b.cfg.LeaderImbalanceCheckSeconds,
-	}, b.zk, b.channel, b.log.With().Str("component", "controller").Logger())
+	}, b.zk, b.channel, b.log)
 	b.goRun(func() { b.ctrl.Run(b.ctx) })
 	b.goRun(b.zkEventLoop)
 	b.goRun(b.housekeeping)
@@ -264,8 +282,14 @@ func (b *Broker) closeAll() {
 	for _, s := range b.servers {
 		_ = s.Close()
 	}
+	if b.httpServer != nil {
+		_ = b.httpServer.Close()
+	}
 	b.fetchers.close()
 	b.channel.close()
+	if b.groups != nil {
+		b.groups.Close()
+	}
 	b.wg.Wait()
 	if b.logs != nil {
 		if err := b.logs.WriteHighWatermarks(b.rm.highWatermarks()); err != nil {

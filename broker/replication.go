@@ -135,6 +135,11 @@ func (p *partition) proposeISRLocked(isr []int32, why string) {
 			p.isr, p.partitionEpoch = isr, version
 			p.maybeIncrementHWLocked()
 			p.signal()
+			if len(isr) < len(old) {
+				b.metrics.isrShrinks.Add(1)
+			} else {
+				b.metrics.isrExpands.Add(1)
+			}
 			b.log.Info().Str("topic", p.tp.topic).Int32("partition", p.tp.partition).
 				Ints32("old_isr", old).Ints32("new_isr", isr).Str("change", why).Msg("ISR updated")
 		}

@@ -22,13 +22,17 @@ func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
 func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
 
 // newLogger writes JSON lines to stderr, or a human-readable console format when stderr is a
-// terminal.
+// terminal, at level info unless KLASSIK_LOG_LEVEL says otherwise (debug, info, warn, error).
 func newLogger() zerolog.Logger {
 	zerolog.TimeFieldFormat = time.RFC3339Nano
-	if isatty.IsTerminal(os.Stderr.Fd()) {
-		return zerolog.New(zerolog.ConsoleWriter{Out: os.Stderr, TimeFormat: "15:04:05.000"}).With().Timestamp().Logger()
+	level := zerolog.InfoLevel
+	if l, err := zerolog.ParseLevel(os.Getenv("KLASSIK_LOG_LEVEL")); err == nil && l != zerolog.NoLevel {
+		level = l
 	}
-	return zerolog.New(os.Stderr).With().Timestamp().Logger()
+	if isatty.IsTerminal(os.Stderr.Fd()) {
+		return zerolog.New(zerolog.ConsoleWriter{Out: os.Stderr, TimeFormat: "15:04:05.000"}).Level(level).With().Timestamp().Logger()
+	}
+	return zerolog.New(os.Stderr).Level(level).With().Timestamp().Logger()
 }
 
 func runBroker(args []string) int {

@@ -6,6 +6,8 @@ package main
 import (
 	"fmt"
 	"os"
+
+	"github.com/klassik/klassik/cmd/klassik/tools"
 )
 
 // command is one subcommand.
@@ -25,7 +27,12 @@ func usage() {
 }
 
 func main() {
-	commands = append([]command{{"broker", "run a broker: klassik broker --config server.toml [--override key=value ...]", runBroker}}, commands...)
+	commands = []command{{"broker", "run a broker: klassik broker --config server.toml [--override key=value ...]", runBroker}}
+	for _, t := range tools.Commands() {
+		commands = append(commands, command{t.Name, t.Summary, func(args []string) int {
+			return t.Run(args, os.Stdin, os.Stdout, os.Stderr)
+		}})
+	}
 	if len(os.Args) < 2 || os.Args[1] == "-h" || os.Args[1] == "--help" || os.Args[1] == "help" {
 		usage()
 		if len(os.Args) < 2 {

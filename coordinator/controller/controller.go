@@ -84,7 +84,7 @@ func New(cfg Config, zk ZK, send Sender, logger zerolog.Logger) *Controller {
 		cfg:    cfg,
 		zk:     zk,
 		sender: send,
-		log:    logger.With().Str("component", "controller").Int32("broker", cfg.BrokerID).Logger(),
+		log:    logger.With().Str("component", "controller").Logger(),
 		wake:   make(chan struct{}, 1),
 		done:   make(chan struct{}),
 	}

@@ -882,7 +882,9 @@ func (c *Controller) onControlledShutdown(id int32, brokerEpoch int64) ([]tp, er
 	}
 	remaining := []tp{}
 	for _, p := range st.partitions() {
-		if cur, ok := st.leadership[p]; ok && cur.Leader == id {
+		// As Kafka, a partition with no other replica cannot move and does not hold the
+		// shutdown back.
+		if cur, ok := st.leadership[p]; ok && cur.Leader == id && len(st.replicas(p)) > 1 {
 			remaining = append(remaining, p)
 		}
 	}

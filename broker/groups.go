@@ -1,0 +1,125 @@
+package broker
+
+// The group APIs. Their logic is the group coordinator's (coordinator/group: Kafka's
+// GroupCoordinator), one method per API; this file registers them with the version ranges
+// Kafka 3.6 serves, and gives the coordinator its storage: the partitions of
+// __consumer_offsets that this broker leads.
+//
+//	JoinGroup 11 v0-9, SyncGroup 14 v0-5, Heartbeat 12 v0-4, LeaveGroup 13 v0-5,
+//	OffsetCommit 8 v0-8, OffsetFetch 9 v0-8, DescribeGroups 15 v0-5, ListGroups 16 v0-4,
+//	DeleteGroups 42 v0-2, OffsetDelete 47 v0.
+//
+// FindCoordinator (10_find_coordinator.go) is the broker's own: it needs the metadata cache.
+
+import (
+	"context"
+	"net"
+	"time"
+
+	"github.com/klassik/klassik/coordinator/group"
+	"github.com/klassik/klassik/wire"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+func init() {
+	register(11, 0, 9, groupAPI((*group.Coordinator).JoinGroup))
+	register(14, 0, 5, groupAPI((*group.Coordinator).SyncGroup))
+	register(12, 0, 4, groupAPI((*group.Coordinator).Heartbeat))
+	register(13, 0, 5, groupAPI((*group.Coordinator).LeaveGroup))
+	register(8, 0, 8, groupAPI((*group.Coordinator).OffsetCommit))
+	register(9, 0, 8, groupAPI((*group.Coordinator).OffsetFetch))
+	register(15, 0, 5, groupAPI((*group.Coordinator).DescribeGroups))
+	register(16, 0, 4, groupAPI((*group.Coordinator).ListGroups))
+	register(42, 0, 2, groupAPI((*group.Coordinator).DeleteGroups))
+	register(47, 0, 0, groupAPI((*group.Coordinator).OffsetDelete))
+}
+
+// groupAPI adapts a coordinator method to a handler.
+func groupAPI[Req kmsg.Request, Resp kmsg.Response](f func(*group.Coordinator, context.Context, Req) Resp) handlerFunc {
+	return func(b *Broker, ctx context.Context, req *wire.Request) (kmsg.Response, error) {
+		clientID, host := "", ""
+		if req.ClientID != nil {
+			clientID = *req.ClientID
+		}
+		if tcp, ok := req.Conn.RemoteAddr.(*net.TCPAddr); ok {
+			host = "/" + tcp.IP.String() // Kafka prints the client's InetAddress this way
+		}
+		return f(b.groups, group.WithClient(ctx, clientID, host), req.Body.(Req)), nil
+	}
+}
+
+// offsetsLog implements group.Log over the __consumer_offsets partitions this broker hosts.
+type offsetsLog struct{ b *Broker }
+
+// offsetCommitTimeout is Kafka's offsets.commit.timeout.ms default.
+const offsetCommitTimeout = 5 * time.Second
+
+func (l offsetsLog) partition(p int32) (*partition, error) {
+	part := l.b.rm.get(topicPartition{offsetsTopic, p})
+	if part == nil {
+		return nil, kerr.NotLeaderForPartition
+	}
+	return part, nil
+}
+
+func (l offsetsLog) Append(ctx context.Context, p int32, batch []byte) error {
+	part, err := l.partition(p)
+	if err != nil {
+		return err
+	}
+	res, err := part.appendAsLeader(batch, -1, time.Now().UnixMilli())
+	if err != nil {
+		return produceErr(err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, offsetCommitTimeout)
+	defer cancel()
+	for {
+		part.mu.Lock()
+		ch := part.changed
+		done, err := part.ackStateLocked(res.LastOffset)
+		part.mu.Unlock()
+		if done {
+			return err
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return kerr.RequestTimedOut
+		}
+	}
+}
+
+func (l offsetsLog) Read(p int32, offset int64, maxBytes int) ([]byte, int64, error) {
+	part, err := l.partition(p)
+	if err != nil {
+		return nil, -1, err
+	}
+	hw := part.highWatermark()
+	if offset >= hw {
+		return nil, hw, nil
+	}
+	data, err := part.log.Read(offset, maxBytes, hw, true)
+	return data, hw, err
+}
+
+func (l offsetsLog) LogStartOffset(p int32) (int64, error) {
+	part, err := l.partition(p)
+	if err != nil {
+		return -1, err
+	}
+	return part.log.LogStartOffset(), nil
+}
+
+// groupLeadershipChanged tells the group coordinator when this broker starts or stops leading
+// a partition of __consumer_offsets (Kafka's onLeadershipChange callback).
+func (b *Broker) groupLeadershipChanged(tp topicPartition, leader bool, epoch int32) {
+	if tp.topic != offsetsTopic || b.groups == nil {
+		return
+	}
+	if leader {
+		b.groups.BecomeLeader(tp.partition, epoch)
+	} else {
+		b.groups.Resign(tp.partition, epoch)
+	}
+}

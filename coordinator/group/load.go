@@ -1,0 +1,240 @@
+package group
+
+import (
+	"context"
+	"time"
+)
+
+// loadPartition is GroupMetadataManager.doLoadGroupsAndOffsets: it reads the partition from
+// its log start to the high watermark, replays the records (the last record of a key wins, a
+// null value deletes) and installs the groups. A failing read is retried until the partition
+// is resigned or the coordinator closes.
+func (c *Coordinator) loadPartition(ctx context.Context, p int32, st *partitionState) {
+	start := time.Now()
+	backoff := 100 * time.Millisecond
+	var groups []*group
+	for {
+		var err error
+		groups, err = c.readPartition(ctx, p)
+		if err == nil {
+			break
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		c.logger.Warn().Err(err).Int32("partition", p).Dur("retry_in", backoff).Msg("loading __consumer_offsets partition failed")
+		t := time.NewTimer(backoff)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+		backoff = min(2*backoff, 5*time.Second)
+	}
+
+	c.mu.Lock()
+	if c.partitions[p] != st {
+		c.mu.Unlock()
+		return // resigned (or re-elected) while loading
+	}
+	installed := groups[:0]
+	for _, g := range groups {
+		if _, exists := c.groups[g.id]; exists {
+			continue
+		}
+		c.groups[g.id] = g
+		installed = append(installed, g)
+	}
+	st.loading = false
+	c.mu.Unlock()
+
+	// onGroupLoaded: members of a loaded Stable group must heartbeat within their session.
+	for _, g := range installed {
+		g.mu.Lock()
+		if !g.is(stateDead) {
+			for _, m := range g.members {
+				c.completeAndScheduleNextHeartbeatExpiration(g, m)
+			}
+		}
+		g.mu.Unlock()
+	}
+	c.logger.Info().Int32("partition", p).Int("groups", len(installed)).Dur("took", time.Since(start)).
+		Msg("loaded __consumer_offsets partition")
+}
+
+type groupTP struct {
+	group string
+	tp    topicPartition
+}
+
+func (c *Coordinator) readPartition(ctx context.Context, p int32) ([]*group, error) {
+	offsets := make(map[groupTP]offsetEntry)
+	groupValues := make(map[string][]byte)
+	removed := make(map[string]bool)
+
+	off, err := c.log.LogStartOffset(p)
+	if err != nil {
+		return nil, err
+	}
+	for ctx.Err() == nil {
+		buf, hw, err := c.log.Read(p, off, c.cfg.OffsetsLoadBufferSize)
+		if err != nil {
+			return nil, err
+		}
+		batches, errs := splitBatches(buf)
+		for _, err := range errs {
+			c.logger.Warn().Err(err).Int32("partition", p).Msg("skipping undecodable record batch in __consumer_offsets")
+		}
+		if len(batches) == 0 {
+			break
+		}
+		for _, b := range batches {
+			off = max(off, b.NextOffset)
+			switch {
+			case b.Records == nil:
+				continue // undecodable, logged above
+			case b.Control:
+				continue // transaction markers: this coordinator writes no transactional commits
+			case b.Transactional:
+				c.logger.Warn().Int32("partition", p).Int64("offset", b.BaseOffset).
+					Msg("skipping transactional batch in __consumer_offsets (transactional offset commits are not supported)")
+				continue
+			}
+			for _, r := range b.Records {
+				k, err := parseKey(r.Key)
+				if err != nil {
+					c.logger.Warn().Err(err).Int32("partition", p).Int64("offset", r.Offset).Msg("ignoring record with unknown key")
+					continue
+				}
+				if k.isOffset {
+					key := groupTP{k.group, topicPartition{k.topic, k.partition}}
+					if r.Value == nil {
+						delete(offsets, key)
+						continue
+					}
+					o, err := parseOffsetValue(r.Value)
+					if err != nil {
+						c.logger.Warn().Err(err).Int32("partition", p).Int64("offset", r.Offset).Msg("ignoring undecodable offset commit")
+						continue
+					}
+					offsets[key] = o
+					continue
+				}
+				if r.Value == nil {
+					delete(groupValues, k.group)
+					removed[k.group] = true
+				} else {
+					groupValues[k.group] = r.Value
+					delete(removed, k.group)
+				}
+			}
+		}
+		if off >= hw {
+			break
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+
+	now := c.nowMs()
+	byID := make(map[string]*group)
+	for id, v := range groupValues {
+		g, err := loadGroupValue(id, p, v, now)
+		if err != nil {
+			c.logger.Warn().Err(err).Str("group", id).Msg("ignoring undecodable group metadata")
+			continue
+		}
+		byID[id] = g
+	}
+	// Groups with offsets but no metadata only use Kafka for offset storage: load them Empty.
+	for k, o := range offsets {
+		g := byID[k.group]
+		if g == nil {
+			g = newGroup(k.group, p, now)
+			byID[k.group] = g
+		}
+		g.offsets[k.tp] = o
+	}
+	groups := make([]*group, 0, len(byID))
+	for _, g := range byID {
+		groups = append(groups, g)
+	}
+	return groups, nil
+}
+
+// retentionLoop expires offsets every offsets.retention.check.interval.ms.
+func (c *Coordinator) retentionLoop() {
+	t := time.NewTicker(time.Duration(c.cfg.OffsetsRetentionCheckIntervalMs) * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-c.ctx.Done():
+			return
+		case <-t.C:
+			c.expireOffsets()
+		}
+	}
+}
+
+// expireOffsets is GroupMetadataManager.cleanupGroupMetadata with removeExpiredOffsets.
+func (c *Coordinator) expireOffsets() int {
+	c.mu.Lock()
+	groups := make([]*group, 0, len(c.groups))
+	for _, g := range c.groups {
+		groups = append(groups, g)
+	}
+	c.mu.Unlock()
+	now := c.nowMs()
+	retention := int64(c.cfg.OffsetsRetentionMinutes) * 60 * 1000
+	n := c.cleanupGroups(groups, func(g *group) []topicPartition {
+		return g.removeExpiredOffsets(now, retention)
+	})
+	if n > 0 {
+		c.logger.Info().Int("offsets", n).Msg("removed expired offsets")
+	}
+	return n
+}
+
+// cleanupGroups removes offsets chosen by selector (called with the group locked), turns Empty
+// groups left without offsets Dead and removes them, and writes the tombstones: one per removed
+// offset, and one for the group metadata of a removed group that ever had a generation. It
+// waits for the appends; their failures are logged, not returned (the next cleanup retries, as
+// in Kafka, which appends these with acks=0).
+func (c *Coordinator) cleanupGroups(groups []*group, selector func(*group) []topicPartition) int {
+	removedTotal := 0
+	for _, g := range groups {
+		g.mu.Lock()
+		removed := selector(g)
+		if g.is(stateEmpty) && len(g.offsets) == 0 {
+			g.transitionTo(stateDead, c.nowMs())
+		}
+		dead, gen := g.is(stateDead), g.generation
+		if !c.ownsPartition(g.partition) {
+			g.mu.Unlock()
+			continue
+		}
+		now := c.nowMs()
+		var recs []record
+		for _, tp := range removed {
+			recs = append(recs, record{Timestamp: now, Key: offsetCommitKey(g.id, tp.topic, tp.partition)})
+		}
+		if dead && c.removeGroupIfSame(g) && gen > 0 {
+			recs = append(recs, record{Timestamp: now, Key: groupMetadataKey(g.id)})
+		}
+		if len(recs) == 0 {
+			g.mu.Unlock()
+			continue
+		}
+		done := make(chan error, 1)
+		c.store(g, encodeBatch(now, recs), func(err error) { done <- err })
+		g.mu.Unlock()
+		if err := <-done; err != nil {
+			c.logger.Warn().Err(err).Str("group", g.id).Int("tombstones", len(recs)).Msg("failed to append tombstones")
+			continue
+		}
+		removedTotal += len(removed)
+	}
+	return removedTotal
+}

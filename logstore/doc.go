@@ -1,0 +1,89 @@
+// Package logstore is one broker's partition logs on disk: Kafka's UnifiedLog, LogSegment,
+// LogLoader, ProducerStateManager, LeaderEpochFileCache and LogManager in one package.
+//
+// In the classic architecture each broker keeps, for every partition replica it hosts, an
+// append-only log of record batches. The leader appends what producers send (AppendAsLeader:
+// validate, assign offsets, stamp the leader epoch), followers copy the leader's batches
+// verbatim (AppendAsFollower), consumers and followers read whole stored batches (Read).
+// Records are never decoded on these paths: only the 61-byte batch headers are.
+//
+// # On-disk format
+//
+// The files are Kafka's own, so Kafka's tools (kafka-dump-log.sh) can read them:
+//
+//	<log.dirs entry>/
+//	├── .lock                                  held (flock) while a Manager has the folder
+//	├── .kafka_cleanshutdown                   written by Manager.Close; skips recovery
+//	├── recovery-point-offset-checkpoint       "0", count, "topic partition offset" lines
+//	├── log-start-offset-checkpoint            same format
+//	├── replication-offset-checkpoint          same format: high watermarks (broker's values)
+//	├── orders-0/                              <topic>-<partition>, split on the last '-'
+//	│   ├── 00000000000000000000.log           segment: v2 record batches, base offset 0
+//	│   ├── 00000000000000000000.index         sparse offset index
+//	│   ├── 00000000000000000000.timeindex     sparse time index
+//	│   ├── 00000000000000004096.log           next segment, base offset 4096 ...
+//	│   ├── 00000000000000004096.snapshot      producer state below offset 4096
+//	│   └── leader-epoch-checkpoint            "0", count, "epoch startOffset" lines
+//	└── orders-1.<uuid>-delete/                a deleted log, removed at the next open
+//
+// A .log file is a sequence of v2 record batches exactly as producers sent them (Kafka's
+// DefaultRecordBatch; big-endian):
+//
+//	 0 baseOffset            int64   rewritten by the leader ─┐ outside
+//	 8 batchLength           int32   bytes after this field   │ the CRC
+//	12 partitionLeaderEpoch  int32   stamped by the leader    │
+//	16 magic                 int8    2                       ─┘
+//	17 crc                   uint32  CRC-32C (Castagnoli) of bytes 21 to the end
+//	21 attributes            int16   bits 0-2 codec, 3 LogAppendTime, 4 transactional, 5 control
+//	23 lastOffsetDelta       int32
+//	27 baseTimestamp         int64
+//	35 maxTimestamp          int64   set to the append time for LogAppendTime (CRC recomputed)
+//	43 producerId            int64   -1 unless idempotent
+//	51 producerEpoch         int16
+//	53 baseSequence          int32
+//	57 recordCount           int32
+//	61 records ...           (possibly compressed; never decoded here)
+//
+// The indexes are sparse: an entry is added when more than index.interval.bytes were appended
+// since the previous one, for the batch being appended. Offsets are relative to the segment's
+// base offset:
+//
+//	.index      ┌──────────────────────┬─────────────────────┐
+//	            │ relativeOffset int32 │ position int32      │  8 bytes: last offset of the
+//	            └──────────────────────┴─────────────────────┘  batch starting at position
+//	.timeindex  ┌──────────────────────┬──────────────────────┐
+//	            │ timestamp int64      │ relativeOffset int32 │  12 bytes: largest timestamp
+//	            └──────────────────────┴──────────────────────┘  so far, and its batch's last offset
+//
+// Kafka preallocates index files and memory-maps them; here they are appended to, kept in
+// memory (an entry per index.interval.bytes), and trimmed on truncation.
+//
+// The <offset>.snapshot files are Kafka's producer state snapshots (version 1: int16
+// version, uint32 CRC-32C, int32 count, then per producer: id int64, epoch int16, last
+// sequence int32, last offset int64, offset delta int32, timestamp int64, coordinator epoch
+// int32, current transaction first offset int64). One is written at every roll and at Close.
+//
+// # Recovery
+//
+// Open recovers every segment from the one holding the recovery point (the offset below
+// which everything was fsynced; Manager keeps it in recovery-point-offset-checkpoint) to the
+// end: every batch's framing, magic, CRC and offsets are checked, the first invalid or torn
+// batch truncates its segment and every later segment is deleted, and the indexes are
+// rebuilt. Older segments are trusted if their indexes pass Kafka's sanity checks, else
+// rebuilt. After a clean shutdown (.kafka_cleanshutdown) nothing is scanned but the tails
+// after the last index entries. Producer state is the newest snapshot plus the batch headers
+// after it; the leader-epoch cache is its checkpoint, extended by recovered batches and cut
+// to the log.
+//
+// # IO and concurrency
+//
+// All IO goes through FS (pebble's vfs): OSFS for the operating system, MemFS for tests,
+// which can crash, losing what was not fsynced. A Log owns no goroutines; its methods are
+// safe for concurrent use (see Log). Like Kafka, appends are not fsynced unless
+// flush.messages says so: durability comes from replication; Flush (called by
+// Manager.Checkpoint) fsyncs and moves the recovery point.
+//
+// Not implemented: compaction (cleanup.policy=compact only disables retention), transaction
+// state (aborted-transaction indexes, LSO), decompression for ListOffsets inside compressed
+// batches, and producer id expiration.
+package logstore

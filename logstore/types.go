@@ -1,0 +1,116 @@
+package logstore
+
+import "errors"
+
+// TopicPartition names one partition.
+type TopicPartition struct {
+	Topic     string
+	Partition int32
+}
+
+// Config is one log's configuration (Kafka's LogConfig, in Kafka's units). A zero field
+// takes Kafka's default (see DefaultConfig); retention fields use -1 for "unlimited".
+type Config struct {
+	SegmentBytes          int64  // segment.bytes
+	SegmentMs             int64  // segment.ms
+	RetentionMs           int64  // retention.ms; -1 keeps forever
+	RetentionBytes        int64  // retention.bytes; -1 keeps all
+	IndexIntervalBytes    int    // index.interval.bytes
+	MaxIndexBytes         int    // segment.index.bytes
+	MaxMessageBytes       int    // max.message.bytes: the largest batch accepted
+	MessageTimestampType  string // message.timestamp.type: CreateTime or LogAppendTime
+	FlushIntervalMessages int64  // flush.messages: fsync after this many messages
+	CleanupPolicy         string // cleanup.policy: delete, compact or "compact,delete"
+}
+
+// DefaultConfig is Kafka's default topic configuration.
+func DefaultConfig() Config {
+	return Config{
+		SegmentBytes:          1 << 30,
+		SegmentMs:             7 * 24 * 60 * 60 * 1000,
+		RetentionMs:           7 * 24 * 60 * 60 * 1000,
+		RetentionBytes:        -1,
+		IndexIntervalBytes:    4096,
+		MaxIndexBytes:         10 << 20,
+		MaxMessageBytes:       1048588,
+		MessageTimestampType:  "CreateTime",
+		FlushIntervalMessages: 1<<63 - 1,
+		CleanupPolicy:         "delete",
+	}
+}
+
+// withDefaults fills zero fields with Kafka's defaults.
+func (c Config) withDefaults() Config {
+	d := DefaultConfig()
+	if c.SegmentBytes <= 0 {
+		c.SegmentBytes = d.SegmentBytes
+	}
+	if c.SegmentMs <= 0 {
+		c.SegmentMs = d.SegmentMs
+	}
+	if c.RetentionMs == 0 {
+		c.RetentionMs = d.RetentionMs
+	}
+	if c.RetentionBytes == 0 {
+		c.RetentionBytes = d.RetentionBytes
+	}
+	if c.IndexIntervalBytes <= 0 {
+		c.IndexIntervalBytes = d.IndexIntervalBytes
+	}
+	if c.MaxIndexBytes < offsetEntrySize*4 {
+		c.MaxIndexBytes = d.MaxIndexBytes
+	}
+	if c.MaxMessageBytes <= 0 {
+		c.MaxMessageBytes = d.MaxMessageBytes
+	}
+	if c.MessageTimestampType == "" {
+		c.MessageTimestampType = d.MessageTimestampType
+	}
+	if c.FlushIntervalMessages <= 0 {
+		c.FlushIntervalMessages = d.FlushIntervalMessages
+	}
+	if c.CleanupPolicy == "" {
+		c.CleanupPolicy = d.CleanupPolicy
+	}
+	return c
+}
+
+func (c Config) deletes() bool {
+	for _, p := range []string{"delete", "compact,delete", "delete,compact"} {
+		if c.CleanupPolicy == p {
+			return true
+		}
+	}
+	return false
+}
+
+// Errors returned by appends and reads; broker maps them to Kafka error codes.
+var (
+	ErrCorruptRecord        = errors.New("corrupt record batch")                         // CORRUPT_MESSAGE
+	ErrMessageTooLarge      = errors.New("record batch larger than max.message.bytes")   // MESSAGE_TOO_LARGE
+	ErrUnsupportedMagic     = errors.New("record batch magic is not 2")                  // UNSUPPORTED_FOR_MESSAGE_FORMAT
+	ErrInvalidRecord        = errors.New("invalid record")                               // INVALID_RECORD
+	ErrOutOfOrderSequence   = errors.New("out of order sequence number")                 // OUT_OF_ORDER_SEQUENCE_NUMBER
+	ErrInvalidProducerEpoch = errors.New("producer epoch is older than the current one") // INVALID_PRODUCER_EPOCH
+	ErrOffsetOutOfRange     = errors.New("offset out of range")                          // OFFSET_OUT_OF_RANGE
+	ErrInvalidTimestamp     = errors.New("invalid timestamp")                            // INVALID_TIMESTAMP
+
+	// ErrUnexpectedAppendOffset: a follower append whose first offset is below the log end
+	// (Kafka's UnexpectedAppendOffsetException) or whose batches' offsets do not increase.
+	ErrUnexpectedAppendOffset = errors.New("batch offsets below the log end offset or not increasing") // UNKNOWN_SERVER_ERROR
+	// ErrClosed: the log or manager was closed.
+	ErrClosed = errors.New("logstore: closed")
+)
+
+// AppendResult describes one successful append.
+type AppendResult struct {
+	FirstOffset    int64 // offset of the first record appended
+	LastOffset     int64 // offset of the last record appended
+	MaxTimestamp   int64
+	LogAppendTime  int64 // -1 unless message.timestamp.type is LogAppendTime
+	LogStartOffset int64
+	NumRecords     int
+	// Duplicate is true when an idempotent producer resent a batch the log already has: nothing
+	// was appended and FirstOffset/LastOffset are those of the original batch.
+	Duplicate bool
+}
