@@ -1,0 +1,359 @@
+// Command bench measures produce and consume throughput of a franz-go client against one
+// klassik broker (with a real ZooKeeper) and against kfake, franz-go's in-process fake Kafka,
+// in the same run, and prints records/s and MB/s for each and klassik's ratio to kfake.
+//
+// It is its own module so that kfake never becomes a dependency of klassik.
+//
+//	cd bench && go run . [-records 1000000] [-size 100] [-partitions 3] [-klassik ../bin/klassik]
+//
+// Both targets get the same client settings: franz-go's defaults (idempotent producer,
+// acks=all) without compression, so the bytes measured are the records' own. Every phase has
+// a deadline (-phase-timeout); the program exits non-zero if one is missed.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+var (
+	records      = flag.Int("records", 1_000_000, "records to produce and consume")
+	size         = flag.Int("size", 100, "value size in bytes")
+	partitions   = flag.Int("partitions", 3, "partitions of the benchmark topic")
+	klassikPath  = flag.String("klassik", "", "klassik binary (default: go build ../cmd/klassik)")
+	phaseTimeout = flag.Duration("phase-timeout", 5*time.Minute, "deadline of each produce or consume phase")
+	keep         = flag.Bool("keep", false, "keep the temporary directory (broker and ZooKeeper logs)")
+)
+
+type result struct {
+	target, phase string
+	records       int
+	bytes         int64
+	took          time.Duration
+}
+
+func (r result) recsPerSec() float64 { return float64(r.records) / r.took.Seconds() }
+func (r result) mbPerSec() float64   { return float64(r.bytes) / r.took.Seconds() / 1e6 }
+
+func main() {
+	flag.Parse()
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	dir, err := os.MkdirTemp("", "klassik-bench-")
+	if err != nil {
+		return err
+	}
+	if *keep {
+		fmt.Fprintln(os.Stderr, "bench: keeping", dir)
+	} else {
+		defer os.RemoveAll(dir)
+	}
+
+	var procs []*exec.Cmd
+	defer func() {
+		for _, p := range procs {
+			_ = syscall.Kill(-p.Process.Pid, syscall.SIGKILL)
+			_ = p.Wait()
+		}
+	}()
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-sigs
+		for _, p := range procs {
+			_ = syscall.Kill(-p.Process.Pid, syscall.SIGKILL)
+		}
+		os.Exit(1)
+	}()
+
+	bin := *klassikPath
+	if bin == "" {
+		bin = filepath.Join(dir, "klassik")
+		fmt.Fprintln(os.Stderr, "bench: building klassik")
+		cmd := exec.Command("go", "build", "-o", bin, "./cmd/klassik")
+		cmd.Dir = ".."
+		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+		if err := cmd.Run(); err != nil {
+			return fmt.Errorf("building klassik (run from bench/, or pass -klassik): %w", err)
+		}
+	}
+
+	// ZooKeeper (Debian's package), standalone.
+	zkPort, err := freePort()
+	if err != nil {
+		return err
+	}
+	zkDir := filepath.Join(dir, "zookeeper")
+	if err := os.MkdirAll(filepath.Join(zkDir, "data"), 0o755); err != nil {
+		return err
+	}
+	zkCfg := fmt.Sprintf("tickTime=500\ninitLimit=20\nsyncLimit=10\ndataDir=%s\nclientPort=%d\nclientPortAddress=127.0.0.1\nadmin.enableServer=false\n4lw.commands.whitelist=*\n",
+		filepath.Join(zkDir, "data"), zkPort)
+	if err := os.WriteFile(filepath.Join(zkDir, "zoo.cfg"), []byte(zkCfg), 0o644); err != nil {
+		return err
+	}
+	zk, err := start(filepath.Join(zkDir, "zookeeper.log"), "java", "-Xmx256m", "-XX:+UseSerialGC",
+		"-Dzookeeper.jmx.log4j.disable=true",
+		"-cp", "/etc/zookeeper/conf_example:/usr/share/java/zookeeper.jar:/usr/share/java/slf4j-simple.jar",
+		"org.apache.zookeeper.server.quorum.QuorumPeerMain", filepath.Join(zkDir, "zoo.cfg"))
+	if err != nil {
+		return err
+	}
+	procs = append(procs, zk)
+	zkAddr := fmt.Sprintf("127.0.0.1:%d", zkPort)
+	if err := poll(90*time.Second, func() error {
+		out, err := fourLetter(zkAddr, "srvr")
+		if err == nil && !strings.Contains(out, "Mode: ") {
+			err = errors.New("not serving")
+		}
+		return err
+	}); err != nil {
+		return fmt.Errorf("zookeeper: %w", err)
+	}
+
+	// One klassik broker.
+	port, err := freePort()
+	if err != nil {
+		return err
+	}
+	bDir := filepath.Join(dir, "broker")
+	if err := os.MkdirAll(filepath.Join(bDir, "data"), 0o755); err != nil {
+		return err
+	}
+	cfg := fmt.Sprintf(`broker.id = 1
+listeners = "PLAINTEXT://127.0.0.1:%d"
+zookeeper.connect = "%s/klassik"
+log.dirs = "%s"
+num.partitions = 1
+default.replication.factor = 1
+min.insync.replicas = 1
+offsets.topic.replication.factor = 1
+transaction.state.log.replication.factor = 1
+transaction.state.log.min.isr = 1
+`, port, zkAddr, filepath.Join(bDir, "data"))
+	if err := os.WriteFile(filepath.Join(bDir, "server.toml"), []byte(cfg), 0o644); err != nil {
+		return err
+	}
+	broker, err := start(filepath.Join(bDir, "stderr.log"), bin, "broker", "--config", filepath.Join(bDir, "server.toml"))
+	if err != nil {
+		return err
+	}
+	procs = append(procs, broker)
+	klassikAddr := fmt.Sprintf("127.0.0.1:%d", port)
+
+	// kfake, one broker, RF 1.
+	fake, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(int32(*partitions), "bench"))
+	if err != nil {
+		return err
+	}
+	defer fake.Close()
+
+	fmt.Printf("franz-go client, %d records of %d bytes, %d partitions, idempotent acks=all, no compression\n\n",
+		*records, *size, *partitions)
+	fmt.Printf("%-8s %-8s %10s %9s %12s %8s\n", "target", "phase", "records", "seconds", "records/s", "MB/s")
+
+	var results []result
+	for _, target := range []struct {
+		name, addr string
+		create     bool
+	}{
+		{"klassik", klassikAddr, true},
+		{"kfake", fake.ListenAddrs()[0], false},
+	} {
+		if target.create {
+			if err := createTopic(target.addr, "bench"); err != nil {
+				return fmt.Errorf("%s: %w (broker log: %s)", target.name, err, filepath.Join(bDir, "stderr.log"))
+			}
+		}
+		p, err := produce(target.name, target.addr)
+		if err != nil {
+			return err
+		}
+		results = append(results, p)
+		printResult(p)
+		c, err := consume(target.name, target.addr)
+		if err != nil {
+			return err
+		}
+		results = append(results, c)
+		printResult(c)
+	}
+	fmt.Println()
+	fmt.Printf("klassik / kfake: produce %.2f, consume %.2f (records/s)\n",
+		results[0].recsPerSec()/results[2].recsPerSec(), results[1].recsPerSec()/results[3].recsPerSec())
+	return nil
+}
+
+func printResult(r result) {
+	fmt.Printf("%-8s %-8s %10d %9.2f %12.0f %8.1f\n", r.target, r.phase, r.records, r.took.Seconds(), r.recsPerSec(), r.mbPerSec())
+}
+
+func createTopic(addr, topic string) error {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(addr))
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
+	return poll(90*time.Second, func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if _, err := adm.CreateTopic(ctx, int32(*partitions), 1, nil, topic); err != nil && !strings.Contains(err.Error(), "TOPIC_ALREADY_EXISTS") {
+			return err
+		}
+		md, err := adm.Metadata(ctx, topic)
+		if err != nil {
+			return err
+		}
+		td := md.Topics[topic]
+		if td.Err != nil || len(td.Partitions) != *partitions {
+			return fmt.Errorf("topic not ready: %v", td.Err)
+		}
+		for _, p := range td.Partitions {
+			if p.Leader < 0 {
+				return errors.New("partition without leader")
+			}
+		}
+		return nil
+	})
+}
+
+func produce(target, addr string) (result, error) {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.DefaultProduceTopic("bench"),
+		kgo.ProducerBatchCompression(kgo.NoCompression()), kgo.MaxBufferedRecords(100_000))
+	if err != nil {
+		return result{}, err
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), *phaseTimeout)
+	defer cancel()
+	value := make([]byte, *size)
+	for i := range value {
+		value[i] = byte('a' + i%26)
+	}
+	var failed atomic.Int64
+	var firstErr atomic.Pointer[error]
+	start := time.Now()
+	for range *records {
+		cl.Produce(ctx, &kgo.Record{Value: value}, func(_ *kgo.Record, err error) {
+			if err != nil {
+				failed.Add(1)
+				firstErr.CompareAndSwap(nil, &err)
+			}
+		})
+	}
+	if err := cl.Flush(ctx); err != nil {
+		return result{}, fmt.Errorf("%s produce: %w", target, err)
+	}
+	took := time.Since(start)
+	if n := failed.Load(); n > 0 {
+		return result{}, fmt.Errorf("%s produce: %d records failed, first: %v", target, n, *firstErr.Load())
+	}
+	return result{target, "produce", *records, int64(*records) * int64(*size), took}, nil
+}
+
+func consume(target, addr string) (result, error) {
+	offsets := map[int32]kgo.Offset{}
+	for p := range int32(*partitions) {
+		offsets[p] = kgo.NewOffset().AtStart()
+	}
+	cl, err := kgo.NewClient(kgo.SeedBrokers(addr),
+		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{"bench": offsets}))
+	if err != nil {
+		return result{}, err
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), *phaseTimeout)
+	defer cancel()
+	var n int
+	var bytes int64
+	start := time.Now()
+	for n < *records {
+		fs := cl.PollFetches(ctx)
+		if ctx.Err() != nil {
+			return result{}, fmt.Errorf("%s consume: %d of %d records within %v", target, n, *records, *phaseTimeout)
+		}
+		if errs := fs.Errors(); len(errs) > 0 {
+			return result{}, fmt.Errorf("%s consume: %v", target, errs[0].Err)
+		}
+		fs.EachRecord(func(r *kgo.Record) {
+			n++
+			bytes += int64(len(r.Value))
+		})
+	}
+	return result{target, "consume", n, bytes, time.Since(start)}, nil
+}
+
+func start(logPath string, argv ...string) (*exec.Cmd, error) {
+	f, err := os.Create(logPath)
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Stdout, cmd.Stderr = f, f
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return cmd, nil
+}
+
+func poll(timeout time.Duration, f func() error) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		err := f()
+		if err == nil {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("not ready after %v: %w", timeout, err)
+		}
+		t := time.NewTimer(100 * time.Millisecond)
+		<-t.C
+	}
+}
+
+func fourLetter(addr, cmd string) (string, error) {
+	conn, err := net.DialTimeout("tcp", addr, 2*time.Second)
+	if err != nil {
+		return "", err
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(3 * time.Second))
+	if _, err := conn.Write([]byte(cmd)); err != nil {
+		return "", err
+	}
+	b, err := io.ReadAll(conn)
+	return string(b), err
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}

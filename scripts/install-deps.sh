@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Installs what klassik's tests and `make run` need on Debian (bookworm): ZooKeeper, Java,
+# kcat and the two Python Kafka clients, then the Go modules. Idempotent and quick when
+# everything is there; runs without a terminal (CI). Needs root (or sudo) only when a
+# package is missing.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+
+packages=(zookeeper kcat python3-confluent-kafka python3-kafka)
+
+missing=()
+for p in "${packages[@]}"; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+		missing+=("$p")
+	fi
+done
+# ZooKeeper's package depends on a JRE; a machine with a JRE of its own only needs one when
+# java is absent.
+if ! command -v java >/dev/null 2>&1 || ! java -version >/dev/null 2>&1; then
+	missing+=(default-jre-headless)
+fi
+
+if ((${#missing[@]} > 0)); then
+	echo "install-deps: installing ${missing[*]}"
+	if ! command -v apt-get >/dev/null 2>&1; then
+		echo "install-deps: apt-get not found; install ${missing[*]} by hand (Debian package names)" >&2
+		exit 1
+	fi
+	sudo=()
+	if [[ $(id -u) -ne 0 ]]; then
+		sudo=(sudo -n)
+	fi
+	export DEBIAN_FRONTEND=noninteractive
+	# Refresh the package lists only when apt does not know a package we need.
+	for p in "${missing[@]}"; do
+		if ! apt-cache policy "$p" 2>/dev/null | grep -q 'Candidate: [^(]'; then
+			"${sudo[@]}" apt-get update -q </dev/null
+			break
+		fi
+	done
+	for p in "${missing[@]}"; do
+		if ! apt-cache policy "$p" 2>/dev/null | grep -q 'Candidate: [^(]'; then
+			echo "install-deps: no Debian package named $p" >&2
+			exit 1
+		fi
+	done
+	"${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}" </dev/null
+fi
+
+go mod download
+echo "install-deps: ok"
