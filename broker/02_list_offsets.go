@@ -1,9 +1,10 @@
 package broker
 
-// ListOffsets, key 2, versions 0-6: earliest (-2), latest (-1: the high watermark, which is
-// also the last stable offset since klassik has no transactions) and the first offset at or
-// after a timestamp. Leader epoch checks from v4 (KIP-320); v0's old-style offset list is
-// answered with a single offset. Not yet: v7's largest-timestamp query (KIP-734).
+// ListOffsets, key 2, versions 0-8: earliest (-2), latest (-1: the high watermark, which is
+// also the last stable offset since klassik has no transactions), the record with the largest
+// timestamp (-3, KIP-734, v7+), earliest local (-4, KIP-405, v8+: the log start, as klassik
+// has no tiered storage) and the first offset at or after a timestamp. Leader epoch checks
+// from v4 (KIP-320); v0's old-style offset list is answered with a single offset.
 
 import (
 	"context"
@@ -13,11 +14,12 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
-func init() { register(2, 0, 6, (*Broker).handleListOffsets) }
+func init() { register(2, 0, 8, (*Broker).handleListOffsets) }
 
 const (
-	listLatest   = -1
-	listEarliest = -2
+	listLatest        = -1
+	listEarliest      = -2
+	listEarliestLocal = -4 // -3, the largest timestamp, is answered by the log itself
 )
 
 func (b *Broker) handleListOffsets(_ context.Context, req *wire.Request) (kmsg.Response, error) {
@@ -63,7 +65,7 @@ func (b *Broker) listOffset(sp *kmsg.ListOffsetsResponseTopicPartition, topic st
 	switch rp.Timestamp {
 	case listLatest:
 		sp.Offset = v.hw
-	case listEarliest:
+	case listEarliest, listEarliestLocal:
 		sp.Offset = v.logStart
 	default:
 		off, ts, found, err := p.log.FetchOffsetByTimestamp(rp.Timestamp)

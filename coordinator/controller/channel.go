@@ -83,7 +83,7 @@ func (m *channelManager) shutdown() {
 func (m *channelManager) enqueue(r outRequest) {
 	b, ok := m.brokers[r.Broker]
 	if !ok {
-		m.log.Debug().Int32("broker", r.Broker).Str("request", apiName(r.Req)).Msg("dropping request for a broker that is not live")
+		m.log.Debug().Int32("to_broker", r.Broker).Str("request", apiName(r.Req)).Msg("dropping request for a broker that is not live")
 		return
 	}
 	b.mu.Lock()
@@ -128,7 +128,7 @@ func (m *channelManager) deliver(b *brokerQueue, req kmsg.Request) bool {
 		if b.ctx.Err() != nil {
 			return false
 		}
-		m.log.Debug().Int32("broker", b.info.ID).Str("request", apiName(req)).Int("attempt", attempt).Msg("sending controller request")
+		m.log.Debug().Int32("to_broker", b.info.ID).Str("request", apiName(req)).Int("attempt", attempt).Msg("sending controller request")
 		resp, err := m.sender.Send(b.ctx, b.info, req)
 		if err == nil {
 			m.checkResponse(b.info.ID, resp)
@@ -137,7 +137,7 @@ func (m *channelManager) deliver(b *brokerQueue, req kmsg.Request) bool {
 		if b.ctx.Err() != nil {
 			return false
 		}
-		m.log.Warn().Err(err).Int32("broker", b.info.ID).Str("request", apiName(req)).Dur("retry_in", delay).Msg("controller request failed")
+		m.log.Warn().Err(err).Int32("to_broker", b.info.ID).Str("request", apiName(req)).Dur("retry_in", delay).Msg("controller request failed")
 		t := time.NewTimer(delay)
 		select {
 		case <-b.ctx.Done():
@@ -156,7 +156,7 @@ func (m *channelManager) checkResponse(broker int32, resp kmsg.Response) {
 		if code == 0 {
 			return
 		}
-		ev := m.log.Warn().Int32("broker", broker).Str("response", what).Str("error", kerr.ErrorForCode(code).Error())
+		ev := m.log.Warn().Int32("from_broker", broker).Str("response", what).Str("error", kerr.ErrorForCode(code).Error())
 		if topic != "" {
 			ev = ev.Str("topic", topic).Int32("partition", partition)
 		}
