@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -146,6 +147,10 @@ func (b *Broker) startMetricsListener() error {
 		}
 		fmt.Fprintln(w, "ok")
 	})
+	// Go's profiler, for looking inside a running broker (go tool pprof host:port/debug/pprof/profile).
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	b.httpServer = srv
 	b.goRun(func() { _ = srv.Serve(ln) })
