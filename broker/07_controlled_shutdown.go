@@ -60,13 +60,13 @@ func (b *Broker) controlledShutdown() {
 	for attempt := 1; time.Now().Before(deadline); attempt++ {
 		remaining, err := b.askControlledShutdown()
 		if err == nil && remaining == 0 {
-			b.log.Info().Str("component", "broker").Int("attempt", attempt).Msg("controlled shutdown done: no leaderships left")
+			b.log.Info().Int("attempt", attempt).Msg("controlled shutdown done: no leaderships left")
 			return
 		}
-		b.log.Info().Str("component", "broker").Err(err).Int("remaining", remaining).Int("attempt", attempt).Msg("controlled shutdown not finished yet")
+		b.log.Info().Err(err).Int("remaining", remaining).Int("attempt", attempt).Msg("controlled shutdown not finished yet")
 		time.Sleep(500 * time.Millisecond)
 	}
-	b.log.Warn().Str("component", "broker").Msg("controlled shutdown did not finish; shutting down anyway")
+	b.log.Warn().Msg("controlled shutdown did not finish; shutting down anyway")
 }
 
 func (b *Broker) askControlledShutdown() (int, error) {

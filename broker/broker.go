@@ -23,8 +23,9 @@ import (
 
 // Broker is one klassik broker process (Kafka's KafkaServer).
 type Broker struct {
-	cfg *conf.Config
-	log zerolog.Logger
+	cfg  *conf.Config
+	base zerolog.Logger // tagged with the broker id; each component adds its name
+	log  zerolog.Logger // the broker's own lines: component=broker
 
 	logs         *logstore.Manager
 	zk           *zkclient.Client
@@ -57,12 +58,13 @@ func New(cfg *conf.Config, logger zerolog.Logger) *Broker {
 	ctx, cancel := context.WithCancel(context.Background())
 	b := &Broker{
 		cfg:     cfg,
-		log:     logger.With().Int32("broker", cfg.BrokerID).Logger(),
+		base:    logger.With().Int32("broker", cfg.BrokerID).Logger(),
 		meta:    newMetadataCache(),
 		metrics: newMetrics(),
 		ctx:     ctx,
 		cancel:  cancel,
 	}
+	b.log = b.base.With().Str("component", "broker").Logger()
 	b.rm = newReplicaManager(b)
 	b.fetchers = newFetcherManager(b)
 	b.channel = newControllerChannel(b)
@@ -77,10 +79,10 @@ func (b *Broker) Start() (err error) {
 			b.closeAll()
 		}
 	}()
-	b.log.Info().Str("component", "broker").Msg("starting")
+	b.log.Info().Msg("starting")
 
 	b.logs, err = logstore.OpenManager(logstore.OSFS(), b.cfg.LogDirList(), newTopicConfig(b.cfg, nil).log,
-		b.log.With().Str("component", "logstore").Logger())
+		b.base.With().Str("component", "logstore").Logger())
 	if err != nil {
 		return fmt.Errorf("opening log.dirs: %w", err)
 	}
@@ -90,7 +92,7 @@ func (b *Broker) Start() (err error) {
 
 	session := time.Duration(b.cfg.ZookeeperSessionTimeoutMs) * time.Millisecond
 	connTimeout := time.Duration(b.cfg.ZookeeperConnectionTimeoutMs) * time.Millisecond
-	b.zk, err = zkclient.Connect(b.cfg.ZookeeperConnect, session, connTimeout, b.log)
+	b.zk, err = zkclient.Connect(b.cfg.ZookeeperConnect, session, connTimeout, b.base)
 	if err != nil {
 		return fmt.Errorf("connecting to ZooKeeper at %s: %w", b.cfg.ZookeeperConnect, err)
 	}
@@ -110,7 +112,7 @@ func (b *Broker) Start() (err error) {
 		GroupMaxSessionTimeoutMs:        b.cfg.GroupMaxSessionTimeoutMs,
 		OffsetsRetentionMinutes:         b.cfg.OffsetsRetentionMinutes,
 		OffsetsRetentionCheckIntervalMs: 600000,
-	}, offsetsLog{b}, b.log)
+	}, offsetsLog{b}, b.base)
 
 	if err = b.startListeners(); err != nil {
 		return err
@@ -129,11 +131,11 @@ func (b *Broker) Start() (err error) {
 		DeleteTopicEnable:           b.cfg.DeleteTopicEnable,
 		AutoLeaderRebalanceEnable:   b.cfg.AutoLeaderRebalanceEnable,
 		LeaderImbalanceCheckSeconds: b.cfg.LeaderImbalanceCheckSeconds,
-	}, b.zk, b.channel, b.log)
+	}, b.zk, b.channel, b.base)
 	b.goRun(func() { b.ctrl.Run(b.ctx) })
 	b.goRun(b.zkEventLoop)
 	b.goRun(b.housekeeping)
-	b.log.Info().Str("component", "broker").Str("cluster_id", b.clusterID).Int64("broker_epoch", b.epoch()).Msg("started")
+	b.log.Info().Str("cluster_id", b.clusterID).Int64("broker_epoch", b.epoch()).Msg("started")
 	return nil
 }
 
@@ -165,7 +167,7 @@ func (b *Broker) startListeners() error {
 			Handler:             b,
 			Versions:            versions,
 			ApiVersionsFallback: apiVersionsFallback,
-			Logger:              b.log.With().Str("component", "wire").Str("listener", l.Name).Logger(),
+			Logger:              b.base.With().Str("component", "wire").Str("listener", l.Name).Logger(),
 		})
 		b.servers = append(b.servers, srv)
 		b.goRun(func() {
@@ -173,7 +175,7 @@ func (b *Broker) startListeners() error {
 				b.log.Error().Err(err).Str("listener", l.Name).Msg("listener stopped")
 			}
 		})
-		b.log.Info().Str("component", "broker").Str("listener", l.Name).Str("addr", ln.Addr().String()).Msg("listening")
+		b.log.Info().Str("listener", l.Name).Str("addr", ln.Addr().String()).Msg("listening")
 	}
 	return nil
 }
@@ -205,7 +207,7 @@ func (b *Broker) register() error {
 	b.epochMu.Lock()
 	b.brokerEpoch = epoch
 	b.epochMu.Unlock()
-	b.log.Info().Str("component", "broker").Int64("broker_epoch", epoch).Msg("registered in ZooKeeper")
+	b.log.Info().Int64("broker_epoch", epoch).Msg("registered in ZooKeeper")
 	return nil
 }
 
@@ -269,12 +271,12 @@ func (b *Broker) applyRetention() {
 // listeners, replica fetchers, a last checkpoint, the logs (clean-shutdown marker) and the
 // ZooKeeper session (the ephemeral registration vanishes).
 func (b *Broker) Shutdown() {
-	b.log.Info().Str("component", "broker").Msg("shutting down")
+	b.log.Info().Msg("shutting down")
 	if b.cfg.ControlledShutdownEnable && b.zk != nil {
 		b.controlledShutdown()
 	}
 	b.closeAll()
-	b.log.Info().Str("component", "broker").Msg("shut down")
+	b.log.Info().Msg("shut down")
 }
 
 func (b *Broker) closeAll() {

@@ -126,7 +126,7 @@ func (f *replicaFetcher) stop() {
 
 func (f *replicaFetcher) run() {
 	defer close(f.done)
-	log := f.b.log.With().Str("component", "replica-fetcher").Int32("leader", f.leader).Logger()
+	log := f.b.base.With().Str("component", "replica-fetcher").Int32("leader", f.leader).Logger()
 	backoff := time.Duration(f.b.cfg.ReplicaFetchBackoffMs) * time.Millisecond
 	var client *wire.Client
 	defer func() {

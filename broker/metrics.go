@@ -154,6 +154,6 @@ func (b *Broker) startMetricsListener() error {
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	b.httpServer = srv
 	b.goRun(func() { _ = srv.Serve(ln) })
-	b.log.Info().Str("component", "broker").Str("addr", ln.Addr().String()).Msg("metrics listening")
+	b.log.Info().Str("addr", ln.Addr().String()).Msg("metrics listening")
 	return nil
 }

@@ -22,7 +22,7 @@ func (b *Broker) zkEventLoop() {
 			switch ev.Type {
 			case zkclient.EventSessionExpired:
 				expired = true
-				b.log.Warn().Str("component", "broker").Msg("ZooKeeper session expired; will register again with the new session")
+				b.log.Warn().Msg("ZooKeeper session expired; will register again with the new session")
 			case zkclient.EventSessionEstablished:
 				if expired {
 					b.reRegister()
@@ -30,7 +30,7 @@ func (b *Broker) zkEventLoop() {
 					expired = false
 				}
 			case zkclient.EventDisconnected:
-				b.log.Warn().Str("component", "broker").Msg("disconnected from ZooKeeper; still serving what this broker leads")
+				b.log.Warn().Msg("disconnected from ZooKeeper; still serving what this broker leads")
 			case zkclient.EventConfigChanged:
 				b.readConfigChanges(&lastConfigSeq)
 				continue
