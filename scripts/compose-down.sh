@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Stops the cluster started by scripts/compose-up.sh.
+#
+#   scripts/compose-down.sh        stop and remove the containers; keep the data volumes
+#   scripts/compose-down.sh -v     also delete the volumes (ZooKeeper data, broker logs)
+#
+# COMPOSE_PROJECT_NAME (default klassik) and COMPOSE as for compose-up.sh.
+set -euo pipefail
+# shellcheck source=scripts/compose-lib.sh
+. "$(dirname "$0")/compose-lib.sh"
+
+args=(down --remove-orphans)
+for a in "$@"; do
+    case "$a" in
+    -v|--volumes) args+=(-v) ;;
+    -h|--help) sed -n '2,8s/^# \{0,1\}//p' "$0"; exit 0 ;;
+    *) die "unknown argument $a (usage: $0 [-v])" ;;
+    esac
+done
+compose_cmd
+compose "${args[@]}"
