@@ -7,10 +7,14 @@
 #   make fuzz      fuzz the wire protocol's request reader for FUZZTIME
 #   make bench     Go benchmarks of every package
 #   make throughput  franz-go produce/consume throughput: one klassik broker next to kfake
+#                  (BROKERS=3: three brokers, replication factor 3, acks=all, next to a 3-broker kfake)
+#   make kgo-suite   franz-go's own integration tests against three klassik brokers (not CI)
+#   make chaos     a long fault campaign (CHAOS_FAULTS=200) checking no acknowledged write is lost
 
 GO        ?= go
 BIN       := bin/klassik
 FUZZTIME  ?= 30s
+BROKERS   ?= 1
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 # Packages whose code runs goroutines get their unit tests under the race detector; the
@@ -18,7 +22,7 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 RACE_PKGS := ./wire/... ./broker/... ./coordinator/... ./zkclient/...
 UNIT_PKGS = $(shell $(GO) list ./... | grep -v -e '/integration$$' -e '/wire' -e '/broker' -e '/coordinator' -e '/zkclient')
 
-.PHONY: all build deps test unit integration race lint fuzz bench throughput run clean
+.PHONY: all build deps test unit integration race lint fuzz bench throughput kgo-suite run clean chaos
 
 all: build
 
@@ -58,10 +62,36 @@ bench:
 	$(GO) test -run='^$$' -bench=. -benchmem $$($(GO) list ./... | grep -v '/integration$$')
 
 throughput: build
-	cd bench && $(GO) run . -klassik ../$(BIN)
+	cd bench && $(GO) run . -klassik ../$(BIN) -brokers $(BROKERS)
+
+# franz-go's integration suite (github.com/twmb/franz-go/pkg/kgo at go.mod's version) against a
+# three-broker cluster started by the integration harness (TestKgoSuite). Not part of CI.
+# KGO_RUN / KGO_SKIP select tests (go test -run / -skip); transactions are skipped by default.
+KGO_RUN  ?= .
+KGO_SKIP ?= TestTxn
+kgo-suite:
+	KLASSIK_KGO_SUITE=1 KGO_RUN='$(KGO_RUN)' KGO_SKIP='$(KGO_SKIP)' $(GO) test -count=1 -timeout 45m -run '^TestKgoSuite$$' -v ./integration/
 
 run: build
 	scripts/run-local.sh
 
 clean:
 	rm -rf bin .run
+
+# A long fault campaign against a three-broker cluster over a three-node ZooKeeper ensemble
+# (integration/chaos_test.go): CHAOS_FAULTS faults (default 200), bounded by CHAOS_DURATION
+# when set; CHAOS_SEED replays an order of faults.
+CHAOS_FAULTS ?= 200
+chaos:
+	CHAOS_FAULTS=$(CHAOS_FAULTS) $(GO) test -count=1 -timeout 90m -v -run '^TestChaosCampaign$$' ./integration/
+
+# The docker compose cluster: three ZooKeeper nodes and three brokers (docker-compose.yml).
+.PHONY: up down compose-test
+up:
+	scripts/compose-up.sh
+
+down:
+	scripts/compose-down.sh -v
+
+compose-test:
+	KLASSIK_COMPOSE=1 $(GO) test -count=1 -timeout 25m ./integration/compose/
