@@ -87,7 +87,7 @@ chaos:
 
 # The docker compose cluster: three ZooKeeper nodes and three brokers (docker-compose.yml).
 .PHONY: up down compose-test
-up:
+up: build
 	scripts/compose-up.sh
 
 down:

@@ -1,0 +1,94 @@
+package integration
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// quickstartBlocks returns the shell blocks of the README's quickstart (between the
+// quickstart:begin and quickstart:end markers), in order.
+func quickstartBlocks(t *testing.T) []string {
+	t.Helper()
+	raw, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(raw)
+	begin := strings.Index(text, "<!-- quickstart:begin -->")
+	end := strings.Index(text, "<!-- quickstart:end -->")
+	if begin < 0 || end < begin {
+		t.Fatal("README.md has no quickstart:begin/end markers")
+	}
+	fence := regexp.MustCompile("(?s)```sh\n(.*?)```")
+	var blocks []string
+	for _, m := range fence.FindAllStringSubmatch(text[begin:end], -1) {
+		blocks = append(blocks, m[1])
+	}
+	return blocks
+}
+
+// TestREADMEQuickstart runs every shell block of the README's quickstart, in order, against a
+// three-broker cluster, so the quickstart stays true. The blocks that start and stop the
+// compose cluster (make up, make down) are the compose smoke test's to check
+// (integration/compose); here the harness's cluster stands in for it, reached by rewriting
+// localhost:9092 and localhost:2181 to its addresses and bin/klassik to the built binary.
+func TestREADMEQuickstart(t *testing.T) {
+	blocks := quickstartBlocks(t)
+	if len(blocks) < 8 {
+		t.Fatalf("found only %d shell blocks in the quickstart", len(blocks))
+	}
+	c := NewCluster(t, Brokers(3))
+	c.WaitForBrokers(3)
+	zk := c.zkAddrs()[0] + c.Chroot()
+	rewrite := strings.NewReplacer(
+		"localhost:9092", c.Bootstrap()[0],
+		"localhost:2181/klassik", zk,
+		"bin/klassik", klassikBin,
+	)
+	ran := 0
+	for i, block := range blocks {
+		first := strings.TrimSpace(strings.SplitN(strings.TrimSpace(block), "\n", 2)[0])
+		if first == "make up" || first == "make down" {
+			continue
+		}
+		script := rewrite.Replace(block)
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		cmd := exec.CommandContext(ctx, "bash", "-euo", "pipefail", "-c", script)
+		out, err := cmd.CombinedOutput()
+		cancel()
+		if err != nil {
+			t.Fatalf("quickstart block %d failed: %v\n--- block:\n%s--- output:\n%s", i+1, err, block, out)
+		}
+		t.Logf("block %d:\n%s", i+1, out)
+		checkQuickstartOutput(t, block, string(out))
+		ran++
+	}
+	if ran == 0 {
+		t.Fatal("no quickstart block ran")
+	}
+}
+
+// checkQuickstartOutput asserts what a reader following the quickstart would look for.
+func checkQuickstartOutput(t *testing.T, block, out string) {
+	t.Helper()
+	want := map[string]string{
+		"topics --describe": "ReplicationFactor: 3",
+		"console-consumer --topic quickstart-events --from-beginning": "This is my second event",
+		"consumer-groups --describe":                                  "quickstart-events",
+		"kcat -b localhost:9092 -t quickstart-events -C":              "from kcat",
+		"hello from confluent-kafka":                                  "2 hello from confluent-kafka 2",
+		"hello from kafka-python":                                     "2 hello from kafka-python 2",
+		"ls /brokers/ids":                                             "[1, 2, 3]",
+		"partitions/0/state":                                          `"leader_epoch"`,
+	}
+	for marker, expect := range want {
+		if strings.Contains(block, marker) && !strings.Contains(out, expect) {
+			t.Errorf("block containing %q: output lacks %q:\n%s", marker, expect, out)
+		}
+	}
+}
