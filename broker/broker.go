@@ -135,6 +135,9 @@ func (b *Broker) Start() (err error) {
 	b.goRun(func() { b.ctrl.Run(b.ctx) })
 	b.goRun(b.zkEventLoop)
 	b.goRun(b.housekeeping)
+	if b.cfg.LogCleanerEnable {
+		b.goRun(b.logCleaner)
+	}
 	b.log.Info().Str("cluster_id", b.clusterID).Int64("broker_epoch", b.epoch()).Msg("started")
 	return nil
 }
@@ -263,6 +266,35 @@ func (b *Broker) applyRetention() {
 			b.log.Error().Err(err).Str("topic", p.tp.topic).Int32("partition", p.tp.partition).Msg("retention")
 		} else if n > 0 {
 			b.log.Info().Str("topic", p.tp.topic).Int32("partition", p.tp.partition).Int("segments", n).Msg("deleted segments past retention")
+		}
+	}
+}
+
+// logCleaner compacts the logs whose cleanup.policy holds compact (Kafka's LogCleaner
+// thread, one pass per log every log.cleaner.backoff.ms, Kafka's default 15s), never at or
+// above a partition's high watermark. Its own goroutine: a pass can take a while.
+func (b *Broker) logCleaner() {
+	tick := time.NewTicker(15 * time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case <-b.ctx.Done():
+			return
+		case <-tick.C:
+		}
+		for _, p := range b.rm.all() {
+			if b.ctx.Err() != nil {
+				return
+			}
+			if !p.log.Config().Compacts() {
+				continue
+			}
+			st, err := p.log.Compact(time.Now().UnixMilli(), p.highWatermark())
+			if err != nil && !errors.Is(err, logstore.ErrClosed) {
+				b.log.Error().Err(err).Str("topic", p.tp.topic).Int32("partition", p.tp.partition).Msg("log cleaner")
+			} else if st.RecordsRemoved > 0 {
+				b.log.Debug().Str("topic", p.tp.topic).Int32("partition", p.tp.partition).Int64("records_removed", st.RecordsRemoved).Msg("cleaned log")
+			}
 		}
 	}
 }

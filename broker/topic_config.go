@@ -59,6 +59,14 @@ func cleanupPolicy(v string) error {
 	return nil
 }
 
+func ratio(v string) error {
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil || f < 0 || f > 1 {
+		return fmt.Errorf("%q is not a number in [0, 1]", v)
+	}
+	return nil
+}
+
 func i64s(n int64) string { return strconv.FormatInt(n, 10) }
 
 const maxLong = int64(^uint64(0) >> 1)
@@ -72,6 +80,8 @@ var topicConfigDefs = []topicConfigDef{
 	{"index.interval.bytes", "log.index.interval.bytes", func(c *conf.Config) string { return strconv.Itoa(c.LogIndexIntervalBytes) }, intRange(0, 1<<31-1)},
 	{"max.message.bytes", "message.max.bytes", func(c *conf.Config) string { return strconv.Itoa(c.MessageMaxBytes) }, intRange(0, 1<<31-1)},
 	{"message.timestamp.type", "log.message.timestamp.type", func(c *conf.Config) string { return c.LogMessageTimestampType }, oneOf("CreateTime", "LogAppendTime")},
+	{"min.cleanable.dirty.ratio", "log.cleaner.min.cleanable.ratio", func(*conf.Config) string { return "0.5" }, ratio},
+	{"min.compaction.lag.ms", "log.cleaner.min.compaction.lag.ms", func(*conf.Config) string { return "0" }, intRange(0, maxLong)},
 	{"min.insync.replicas", "min.insync.replicas", func(c *conf.Config) string { return strconv.Itoa(c.MinInsyncReplicas) }, intRange(1, 1<<31-1)},
 	{"retention.bytes", "log.retention.bytes", func(c *conf.Config) string { return i64s(c.LogRetentionBytes) }, intRange(-1, maxLong)},
 	{"retention.ms", "log.retention.ms", func(c *conf.Config) string { return i64s(c.LogRetentionMs) }, intRange(-1, maxLong)},
@@ -141,8 +151,27 @@ func newTopicConfig(bc *conf.Config, overrides map[string]string) *topicConfig {
 		MessageTimestampType:  tc.values["message.timestamp.type"],
 		FlushIntervalMessages: num("flush.messages"),
 		CleanupPolicy:         tc.values["cleanup.policy"],
+		// logstore reads 0 as Kafka's default and a negative value as 0.
+		DeleteRetentionMs:      zeroAsNegative(num("delete.retention.ms")),
+		MinCleanableDirtyRatio: dirtyRatio(tc.values["min.cleanable.dirty.ratio"]),
+		MinCompactionLagMs:     num("min.compaction.lag.ms"),
 	}
 	tc.minInsyncReplicas = int(num("min.insync.replicas"))
 	tc.uncleanElection = tc.values["unclean.leader.election.enable"] == "true"
 	return tc
+}
+
+func zeroAsNegative(n int64) int64 {
+	if n == 0 {
+		return -1
+	}
+	return n
+}
+
+func dirtyRatio(v string) float64 {
+	f, _ := strconv.ParseFloat(v, 64)
+	if f == 0 {
+		return -1
+	}
+	return f
 }

@@ -17,12 +17,15 @@
 //	├── recovery-point-offset-checkpoint       "0", count, "topic partition offset" lines
 //	├── log-start-offset-checkpoint            same format
 //	├── replication-offset-checkpoint          same format: high watermarks (broker's values)
+//	├── cleaner-offset-checkpoint              same format: first dirty offset of compacted logs
 //	├── orders-0/                              <topic>-<partition>, split on the last '-'
 //	│   ├── 00000000000000000000.log           segment: v2 record batches, base offset 0
 //	│   ├── 00000000000000000000.index         sparse offset index
 //	│   ├── 00000000000000000000.timeindex     sparse time index
 //	│   ├── 00000000000000004096.log           next segment, base offset 4096 ...
 //	│   ├── 00000000000000004096.snapshot      producer state below offset 4096
+//	│   ├── 00000000000000000000.log.cleaned   a clean in progress (deleted at open)
+//	│   ├── 00000000000000000000.log.swap      a committed clean (completed at open)
 //	│   └── leader-epoch-checkpoint            "0", count, "epoch startOffset" lines
 //	└── orders-1.<uuid>-delete/                a deleted log, removed at the next open
 //
@@ -83,7 +86,14 @@
 // flush.messages says so: durability comes from replication; Flush (called by
 // Manager.Checkpoint) fsyncs and moves the recovery point.
 //
-// Not implemented: compaction (cleanup.policy=compact only disables retention), transaction
-// state (aborted-transaction indexes, LSO), decompression for ListOffsets inside compressed
+// # Compaction
+//
+// Logs whose cleanup.policy holds compact are cleaned by Log.Compact, Kafka's LogCleaner:
+// the latest record of each key stays at its original offset, tombstones go after
+// delete.retention.ms, the active segment and what lies at or above the high watermark are
+// never touched, and a crash at any step is completed or undone at Open (cleaner.go tells
+// how). Appends to a compacted log must carry a key on every record.
+//
+// Not implemented: transaction state (aborted-transaction indexes, LSO), decompression for ListOffsets inside compressed
 // batches, and producer id expiration.
 package logstore

@@ -43,12 +43,22 @@ type Log struct {
 	closed    atomic.Bool
 	epochs    *epochCache
 	producers *producerState
+
+	// Compaction (cleaner.go). cmu serialises Compact calls; firstDirty is the cleaner
+	// checkpoint: offsets below it were cleaned. truncations counts truncations, so a clean
+	// that overlaps one is abandoned. tombstoneDue is when retained tombstones may next be
+	// removable (0: none known), so a log with nothing dirty is still cleaned to drop them.
+	cmu          sync.Mutex
+	firstDirty   atomic.Int64
+	truncations  atomic.Int64
+	tombstoneDue atomic.Int64
 }
 
 type openOptions struct {
 	recoveryPoint int64
 	logStart      int64 // from log-start-offset-checkpoint; -1 when unknown
 	cleanShutdown bool  // the log dir holds Kafka's .kafka_cleanshutdown: skip recovery
+	firstDirty    int64 // from cleaner-offset-checkpoint; 0 when unknown
 }
 
 // Open opens (creating if needed) the log in dir, recovering every segment at or after
@@ -63,6 +73,9 @@ func openLog(fsys FS, dir string, tp TopicPartition, cfg Config, opts openOption
 	l := &Log{fsys: fsys, dir: dir, tp: tp, logger: logger.With().Str("topic", tp.Topic).Int32("partition", tp.Partition).Logger()}
 	l.cfg.Store(&cfg)
 	if err := fsys.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	if err := completeSwaps(fsys, dir, l.logger); err != nil {
 		return nil, err
 	}
 	ents, err := fsys.ReadDir(dir)
@@ -240,6 +253,8 @@ func openLog(fsys FS, dir string, tp TopicPartition, cfg Config, opts openOption
 	if err := l.rebuildProducerStateLocked(); err != nil {
 		return fail(err)
 	}
+	l.firstDirty.Store(min(max(opts.firstDirty, logStart), leo))
+	l.tombstoneDue.Store(1) // tombstones cleaned before the restart may be due
 	return l, nil
 }
 
@@ -384,6 +399,11 @@ func (l *Log) AppendAsLeader(records []byte, leaderEpoch int32, nowMs int64) (Ap
 	hdrs, err := validateBatches(records, cfg, true)
 	if err != nil {
 		return AppendResult{}, err
+	}
+	if cfg.compacts() {
+		if err := checkKeys(records); err != nil {
+			return AppendResult{}, err
+		}
 	}
 	l.wmu.Lock()
 	defer l.wmu.Unlock()
@@ -816,6 +836,7 @@ func (l *Log) TruncateTo(offset int64) error {
 		return l.truncateFullyLocked(offset)
 	}
 	l.logger.Info().Int64("offset", offset).Int64("leo", l.leo.Load()).Msg("truncating")
+	l.truncations.Add(1)
 	l.smu.Lock()
 	var err error
 	keep := len(l.segs)
@@ -839,6 +860,7 @@ func (l *Log) TruncateTo(offset int64) error {
 	}
 	l.logStart.Store(min(l.logStart.Load(), leo))
 	l.recoveryPoint.Store(min(l.recoveryPoint.Load(), leo))
+	l.firstDirty.Store(min(l.firstDirty.Load(), leo))
 	if err := l.epochs.truncateFromEnd(leo); err != nil {
 		return err
 	}
@@ -860,6 +882,7 @@ func (l *Log) TruncateFullyAndStartAt(offset int64) error {
 
 func (l *Log) truncateFullyLocked(offset int64) error {
 	l.logger.Info().Int64("offset", offset).Msg("truncating fully")
+	l.truncations.Add(1)
 	s, err := openSegmentFiles(l.fsys, l.dir, offset, true)
 	if err != nil {
 		return err
@@ -876,6 +899,7 @@ func (l *Log) truncateFullyLocked(offset int64) error {
 	l.leo.Store(offset)
 	l.logStart.Store(offset)
 	l.recoveryPoint.Store(offset)
+	l.firstDirty.Store(offset)
 	l.smu.Unlock()
 	if err != nil {
 		return err

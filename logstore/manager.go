@@ -44,7 +44,7 @@ func ParseLogDirName(name string) (TopicPartition, bool) {
 
 // Manager owns the logs of every log.dirs folder and the per-folder checkpoint files
 // (recovery-point-offset-checkpoint, log-start-offset-checkpoint,
-// replication-offset-checkpoint), as Kafka's LogManager. Safe for concurrent use; owns no
+// replication-offset-checkpoint, cleaner-offset-checkpoint), as Kafka's LogManager. Safe for concurrent use; owns no
 // goroutines: the broker calls Checkpoint and retention on its own schedule.
 type Manager struct {
 	fsys     FS
@@ -119,6 +119,11 @@ func (m *Manager) openDir(path string) error {
 	if err != nil {
 		return err
 	}
+	cleaned, err := readOffsetsCheckpoint(m.fsys, filepath.Join(path, CleanerCheckpointFile))
+	if err != nil {
+		m.logger.Warn().Err(err).Str("dir", path).Msg("ignoring an unreadable cleaner checkpoint")
+		cleaned = nil
+	}
 	ents, err := m.fsys.ReadDir(path)
 	if err != nil {
 		return err
@@ -151,6 +156,7 @@ func (m *Manager) openDir(path string) error {
 		if ls, ok := lss[tp]; ok {
 			opts.logStart = ls
 		}
+		opts.firstDirty = cleaned[tp]
 		l, err := openLog(m.fsys, full, tp, m.defaults, opts, m.logger)
 		if err != nil {
 			return fmt.Errorf("logstore: opening %s: %w", full, err)
@@ -271,8 +277,9 @@ func (m *Manager) checkpointLocked(flush bool) error {
 	var errs []error
 	rps := map[*logDir]map[TopicPartition]int64{}
 	lss := map[*logDir]map[TopicPartition]int64{}
+	cps := map[*logDir]map[TopicPartition]int64{}
 	for _, d := range m.dirs {
-		rps[d], lss[d] = map[TopicPartition]int64{}, map[TopicPartition]int64{}
+		rps[d], lss[d], cps[d] = map[TopicPartition]int64{}, map[TopicPartition]int64{}, map[TopicPartition]int64{}
 	}
 	for tp, ml := range m.logs {
 		if flush {
@@ -282,11 +289,15 @@ func (m *Manager) checkpointLocked(flush bool) error {
 		}
 		rps[ml.dir][tp] = ml.log.RecoveryPoint()
 		lss[ml.dir][tp] = ml.log.LogStartOffset()
+		if ml.log.Config().compacts() {
+			cps[ml.dir][tp] = ml.log.CleanerCheckpoint()
+		}
 	}
 	for _, d := range m.dirs {
 		errs = append(errs,
 			writeOffsetsCheckpoint(m.fsys, filepath.Join(d.path, RecoveryPointCheckpointFile), rps[d]),
-			writeOffsetsCheckpoint(m.fsys, filepath.Join(d.path, LogStartCheckpointFile), lss[d]))
+			writeOffsetsCheckpoint(m.fsys, filepath.Join(d.path, LogStartCheckpointFile), lss[d]),
+			writeOffsetsCheckpoint(m.fsys, filepath.Join(d.path, CleanerCheckpointFile), cps[d]))
 	}
 	return errors.Join(errs...)
 }

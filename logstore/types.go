@@ -1,6 +1,9 @@
 package logstore
 
-import "errors"
+import (
+	"errors"
+	"strings"
+)
 
 // TopicPartition names one partition.
 type TopicPartition struct {
@@ -21,6 +24,12 @@ type Config struct {
 	MessageTimestampType  string // message.timestamp.type: CreateTime or LogAppendTime
 	FlushIntervalMessages int64  // flush.messages: fsync after this many messages
 	CleanupPolicy         string // cleanup.policy: delete, compact or "compact,delete"
+
+	// Compaction (cleanup.policy containing compact). As elsewhere a zero field takes Kafka's
+	// default; since 0 is a meaningful value for these, a negative one stands for 0.
+	DeleteRetentionMs      int64   // delete.retention.ms: how long tombstones stay once cleaned (1 day)
+	MinCleanableDirtyRatio float64 // min.cleanable.dirty.ratio: dirty share of the log that starts a clean (0.5)
+	MinCompactionLagMs     int64   // min.compaction.lag.ms: segments newer than this are not cleaned (0)
 }
 
 // DefaultConfig is Kafka's default topic configuration.
@@ -36,6 +45,9 @@ func DefaultConfig() Config {
 		MessageTimestampType:  "CreateTime",
 		FlushIntervalMessages: 1<<63 - 1,
 		CleanupPolicy:         "delete",
+
+		DeleteRetentionMs:      24 * 60 * 60 * 1000,
+		MinCleanableDirtyRatio: 0.5,
 	}
 }
 
@@ -72,8 +84,34 @@ func (c Config) withDefaults() Config {
 	if c.CleanupPolicy == "" {
 		c.CleanupPolicy = d.CleanupPolicy
 	}
+	switch {
+	case c.DeleteRetentionMs == 0:
+		c.DeleteRetentionMs = d.DeleteRetentionMs
+	case c.DeleteRetentionMs < 0:
+		c.DeleteRetentionMs = 0
+	}
+	switch {
+	case c.MinCleanableDirtyRatio == 0:
+		c.MinCleanableDirtyRatio = d.MinCleanableDirtyRatio
+	case c.MinCleanableDirtyRatio < 0:
+		c.MinCleanableDirtyRatio = 0
+	}
+	c.MinCompactionLagMs = max(c.MinCompactionLagMs, 0)
 	return c
 }
+
+// compacts reports whether cleanup.policy holds "compact" (compact or "compact,delete").
+func (c Config) compacts() bool {
+	for _, p := range strings.Split(c.CleanupPolicy, ",") {
+		if strings.TrimSpace(p) == "compact" {
+			return true
+		}
+	}
+	return false
+}
+
+// Compacts reports whether the log's cleanup.policy asks for compaction.
+func (c Config) Compacts() bool { return c.compacts() }
 
 func (c Config) deletes() bool {
 	for _, p := range []string{"delete", "compact,delete", "delete,compact"} {
