@@ -1,10 +1,15 @@
-// Command bench measures produce and consume throughput of a franz-go client against one
-// klassik broker (with a real ZooKeeper) and against kfake, franz-go's in-process fake Kafka,
-// in the same run, and prints records/s and MB/s for each and klassik's ratio to kfake.
+// Command bench measures produce and consume throughput of a franz-go client against klassik
+// (with a real ZooKeeper) and against kfake, franz-go's in-process fake Kafka, in the same
+// run, and prints records/s and MB/s for each and klassik's ratio to kfake.
+//
+// -brokers 1 (the default) runs one klassik broker and one kfake broker, replication factor
+// 1. -brokers 3 runs three klassik brokers with the topic at replication factor 3 and
+// min.insync.replicas 2, so every acks=all write waits for the followers to fetch it, next to
+// a three-broker kfake (kfake.NumBrokers(3); kfake simulates replication).
 //
 // It is its own module so that kfake never becomes a dependency of klassik.
 //
-//	cd bench && go run . [-records 1000000] [-size 100] [-partitions 3] [-klassik ../bin/klassik]
+//	cd bench && go run . [-records 1000000] [-size 100] [-partitions 3] [-brokers 1|3] [-klassik ../bin/klassik]
 //
 // Both targets get the same client settings: franz-go's defaults (idempotent producer,
 // acks=all) without compression, so the bytes measured are the records' own. Every phase has
@@ -39,6 +44,7 @@ var (
 	klassikPath  = flag.String("klassik", "", "klassik binary (default: go build ../cmd/klassik)")
 	phaseTimeout = flag.Duration("phase-timeout", 5*time.Minute, "deadline of each produce or consume phase")
 	keep         = flag.Bool("keep", false, "keep the temporary directory (broker and ZooKeeper logs)")
+	brokers      = flag.Int("brokers", 1, "klassik and kfake brokers: 1 (replication factor 1) or 3 (replication factor 3, min.insync.replicas 2)")
 )
 
 type result struct {
@@ -132,67 +138,80 @@ func run() error {
 		return fmt.Errorf("zookeeper: %w", err)
 	}
 
-	// One klassik broker.
-	port, err := freePort()
-	if err != nil {
-		return err
+	if *brokers != 1 && *brokers != 3 {
+		return fmt.Errorf("-brokers must be 1 or 3, not %d", *brokers)
 	}
-	bDir := filepath.Join(dir, "broker")
-	if err := os.MkdirAll(filepath.Join(bDir, "data"), 0o755); err != nil {
-		return err
-	}
-	cfg := fmt.Sprintf(`broker.id = 1
+	rf := *brokers
+	minISR := min(rf, 2)
+	var addrs []string
+	var brokerLogs []string
+	for id := 1; id <= *brokers; id++ {
+		port, err := freePort()
+		if err != nil {
+			return err
+		}
+		bDir := filepath.Join(dir, fmt.Sprintf("broker-%d", id))
+		if err := os.MkdirAll(filepath.Join(bDir, "data"), 0o755); err != nil {
+			return err
+		}
+		cfg := fmt.Sprintf(`broker.id = %d
 listeners = "PLAINTEXT://127.0.0.1:%d"
 zookeeper.connect = "%s/klassik"
 log.dirs = "%s"
 num.partitions = 1
-default.replication.factor = 1
-min.insync.replicas = 1
-offsets.topic.replication.factor = 1
-transaction.state.log.replication.factor = 1
+default.replication.factor = %d
+min.insync.replicas = %d
+offsets.topic.replication.factor = %d
+transaction.state.log.replication.factor = %d
 transaction.state.log.min.isr = 1
-`, port, zkAddr, filepath.Join(bDir, "data"))
-	if err := os.WriteFile(filepath.Join(bDir, "server.toml"), []byte(cfg), 0o644); err != nil {
-		return err
+`, id, port, zkAddr, filepath.Join(bDir, "data"), rf, minISR, rf, rf)
+		if err := os.WriteFile(filepath.Join(bDir, "server.toml"), []byte(cfg), 0o644); err != nil {
+			return err
+		}
+		logPath := filepath.Join(bDir, "stderr.log")
+		broker, err := start(logPath, bin, "broker", "--config", filepath.Join(bDir, "server.toml"))
+		if err != nil {
+			return err
+		}
+		procs = append(procs, broker)
+		addrs = append(addrs, fmt.Sprintf("127.0.0.1:%d", port))
+		brokerLogs = append(brokerLogs, logPath)
 	}
-	broker, err := start(filepath.Join(bDir, "stderr.log"), bin, "broker", "--config", filepath.Join(bDir, "server.toml"))
-	if err != nil {
-		return err
-	}
-	procs = append(procs, broker)
-	klassikAddr := fmt.Sprintf("127.0.0.1:%d", port)
 
-	// kfake, one broker, RF 1.
-	fake, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(int32(*partitions), "bench"))
+	// kfake with as many brokers.
+	fake, err := kfake.NewCluster(kfake.NumBrokers(*brokers), kfake.DefaultNumPartitions(*partitions),
+		kfake.SeedTopics(int32(*partitions), "bench"))
 	if err != nil {
 		return err
 	}
 	defer fake.Close()
 
-	fmt.Printf("franz-go client, %d records of %d bytes, %d partitions, idempotent acks=all, no compression\n\n",
+	fmt.Printf("franz-go client, %d records of %d bytes, %d partitions, idempotent acks=all, no compression\n",
 		*records, *size, *partitions)
+	fmt.Printf("%d brokers each, replication factor %d (klassik: min.insync.replicas %d)\n\n", *brokers, rf, minISR)
 	fmt.Printf("%-8s %-8s %10s %9s %12s %8s\n", "target", "phase", "records", "seconds", "records/s", "MB/s")
 
 	var results []result
 	for _, target := range []struct {
-		name, addr string
-		create     bool
+		name   string
+		addrs  []string
+		create bool
 	}{
-		{"klassik", klassikAddr, true},
-		{"kfake", fake.ListenAddrs()[0], false},
+		{"klassik", addrs, true},
+		{"kfake", fake.ListenAddrs(), false},
 	} {
 		if target.create {
-			if err := createTopic(target.addr, "bench"); err != nil {
-				return fmt.Errorf("%s: %w (broker log: %s)", target.name, err, filepath.Join(bDir, "stderr.log"))
+			if err := createTopic(target.addrs, "bench", int16(rf)); err != nil {
+				return fmt.Errorf("%s: %w (broker logs: %s)", target.name, err, strings.Join(brokerLogs, " "))
 			}
 		}
-		p, err := produce(target.name, target.addr)
+		p, err := produce(target.name, target.addrs)
 		if err != nil {
 			return err
 		}
 		results = append(results, p)
 		printResult(p)
-		c, err := consume(target.name, target.addr)
+		c, err := consume(target.name, target.addrs)
 		if err != nil {
 			return err
 		}
@@ -209,8 +228,8 @@ func printResult(r result) {
 	fmt.Printf("%-8s %-8s %10d %9.2f %12.0f %8.1f\n", r.target, r.phase, r.records, r.took.Seconds(), r.recsPerSec(), r.mbPerSec())
 }
 
-func createTopic(addr, topic string) error {
-	cl, err := kgo.NewClient(kgo.SeedBrokers(addr))
+func createTopic(addrs []string, topic string, rf int16) error {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(addrs...))
 	if err != nil {
 		return err
 	}
@@ -219,7 +238,7 @@ func createTopic(addr, topic string) error {
 	return poll(90*time.Second, func() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		if _, err := adm.CreateTopic(ctx, int32(*partitions), 1, nil, topic); err != nil && !strings.Contains(err.Error(), "TOPIC_ALREADY_EXISTS") {
+		if _, err := adm.CreateTopic(ctx, int32(*partitions), rf, nil, topic); err != nil && !strings.Contains(err.Error(), "TOPIC_ALREADY_EXISTS") {
 			return err
 		}
 		md, err := adm.Metadata(ctx, topic)
@@ -234,13 +253,16 @@ func createTopic(addr, topic string) error {
 			if p.Leader < 0 {
 				return errors.New("partition without leader")
 			}
+			if len(p.ISR) < int(rf) {
+				return fmt.Errorf("partition %d: ISR %v, waiting for %d replicas in sync", p.Partition, p.ISR, rf)
+			}
 		}
 		return nil
 	})
 }
 
-func produce(target, addr string) (result, error) {
-	cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.DefaultProduceTopic("bench"),
+func produce(target string, addrs []string) (result, error) {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(addrs...), kgo.DefaultProduceTopic("bench"),
 		kgo.ProducerBatchCompression(kgo.NoCompression()), kgo.MaxBufferedRecords(100_000))
 	if err != nil {
 		return result{}, err
@@ -273,12 +295,12 @@ func produce(target, addr string) (result, error) {
 	return result{target, "produce", *records, int64(*records) * int64(*size), took}, nil
 }
 
-func consume(target, addr string) (result, error) {
+func consume(target string, addrs []string) (result, error) {
 	offsets := map[int32]kgo.Offset{}
 	for p := range int32(*partitions) {
 		offsets[p] = kgo.NewOffset().AtStart()
 	}
-	cl, err := kgo.NewClient(kgo.SeedBrokers(addr),
+	cl, err := kgo.NewClient(kgo.SeedBrokers(addrs...),
 		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{"bench": offsets}))
 	if err != nil {
 		return result{}, err

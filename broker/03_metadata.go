@@ -85,7 +85,10 @@ func (b *Broker) handleMetadata(_ context.Context, req *wire.Request) (kmsg.Resp
 			if st.Leader < 0 {
 				mp.ErrorCode = kerr.LeaderNotAvailable.Code
 			} else if _, alive := snap.brokers[st.Leader]; !alive {
+				// A dead leader is no leader (Kafka's ZkMetadataCache: NO_LEADER_ID), so
+				// clients do not keep sending to it.
 				mp.ErrorCode = kerr.LeaderNotAvailable.Code
+				mp.Leader = -1
 			}
 			mt.Partitions = append(mt.Partitions, mp)
 		}

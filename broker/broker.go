@@ -274,7 +274,7 @@ func (b *Broker) applyRetention() {
 // thread, one pass per log every log.cleaner.backoff.ms, Kafka's default 15s), never at or
 // above a partition's high watermark. Its own goroutine: a pass can take a while.
 func (b *Broker) logCleaner() {
-	tick := time.NewTicker(15 * time.Second)
+	tick := time.NewTicker(time.Duration(max(b.cfg.LogCleanerBackoffMs, 100)) * time.Millisecond)
 	defer tick.Stop()
 	for {
 		select {

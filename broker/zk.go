@@ -32,8 +32,9 @@ func (b *Broker) zkEventLoop() {
 			case zkclient.EventDisconnected:
 				b.log.Warn().Msg("disconnected from ZooKeeper; still serving what this broker leads")
 			case zkclient.EventConfigChanged:
+				// The broker applies topic configs; the controller too must hear of the
+				// change (an offline partition may now allow unclean election).
 				b.readConfigChanges(&lastConfigSeq)
-				continue
 			}
 			b.ctrl.Enqueue(ev)
 		}

@@ -45,6 +45,7 @@ type Config struct {
 	LogCleanupPolicy            string // log.cleanup.policy ("delete")
 	LogCleanerEnable            bool   // log.cleaner.enable (true)
 	LogCleanerDeleteRetentionMs int64  // log.cleaner.delete.retention.ms (86400000)
+	LogCleanerBackoffMs         int64  // log.cleaner.backoff.ms (15000)
 	LogMessageTimestampType     string // log.message.timestamp.type ("CreateTime")
 	CompressionType             string // compression.type ("producer")
 

@@ -54,6 +54,7 @@ func TestDefaultsAreKafkas(t *testing.T) {
 		LogCleanupPolicy:            "delete",
 		LogCleanerEnable:            true,
 		LogCleanerDeleteRetentionMs: 86400000,
+		LogCleanerBackoffMs:         15000,
 		LogMessageTimestampType:     "CreateTime",
 		CompressionType:             "producer",
 

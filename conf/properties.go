@@ -197,6 +197,8 @@ var table = []*property{
 		check: listOf("delete", "compact"), doc: `The default cleanup policy of a topic: "delete", "compact" or "compact,delete".`},
 	{name: "log.cleaner.enable", kind: kindBool, def: "true", field: func(c *Config) any { return &c.LogCleanerEnable },
 		doc: "Run the log cleaner, which compacts topics with cleanup.policy=compact."},
+	{name: "log.cleaner.backoff.ms", kind: kindLong, def: "15000", field: func(c *Config) any { return &c.LogCleanerBackoffMs },
+		check: atLeast(0), doc: "How long the log cleaner sleeps between passes over the compacted logs."},
 	{name: "log.cleaner.delete.retention.ms", kind: kindLong, def: "86400000", field: func(c *Config) any { return &c.LogCleanerDeleteRetentionMs },
 		check: atLeast(0), doc: "How long tombstones are kept in a compacted topic."},
 	{name: "log.message.timestamp.type", kind: kindString, def: "CreateTime", field: func(c *Config) any { return &c.LogMessageTimestampType },

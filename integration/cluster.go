@@ -140,6 +140,8 @@ type Broker struct {
 	config      []kv
 	proc        *process
 	wantRunning bool
+	zkProxies   []*tcpProxy // one per ZooKeeper server; zookeeper.connect names them
+	frozen      bool        // paused by FreezeBroker
 }
 
 // Addr is the broker's host:port.
@@ -153,6 +155,9 @@ func (b *Broker) ConfigPath() string { return filepath.Join(b.Dir, "server.toml"
 
 // StderrPath is the file the broker's stderr (its JSON log) and stdout go to.
 func (b *Broker) StderrPath() string { return filepath.Join(b.Dir, "stderr.log") }
+
+// Frozen reports whether FreezeBroker paused the broker (and ThawBroker has not resumed it).
+func (b *Broker) Frozen() bool { return b.frozen }
 
 // Running reports whether the broker process is alive.
 func (b *Broker) Running() bool { return b.proc != nil && !b.proc.exited() }
@@ -283,6 +288,9 @@ func (c *Cluster) shutdown() {
 	for _, b := range all {
 		if b.proc != nil {
 			b.proc.kill()
+		}
+		for _, p := range b.zkProxies {
+			p.Close()
 		}
 	}
 	for _, n := range c.zks {
@@ -415,11 +423,22 @@ func (c *Cluster) newBroker(id int32, extra bool) *Broker {
 	if err := os.MkdirAll(b.LogDir(), 0o755); err != nil {
 		c.t.Fatal(err)
 	}
+	// The broker reaches ZooKeeper through its own proxies, so that CutOffZooKeeper can
+	// partition it from the ensemble alone.
+	var proxied []string
+	for _, n := range c.zks {
+		p, err := newTCPProxy(n.addr())
+		if err != nil {
+			c.t.Fatal(err)
+		}
+		b.zkProxies = append(b.zkProxies, p)
+		proxied = append(proxied, p.Addr())
+	}
 	rf := min(3, c.size)
 	b.config = []kv{
 		{"broker.id", int(id)},
 		{"listeners", fmt.Sprintf("PLAINTEXT://127.0.0.1:%d", b.Port)},
-		{"zookeeper.connect", c.ZKConnect()},
+		{"zookeeper.connect", strings.Join(proxied, ",") + c.chroot},
 		{"zookeeper.session.timeout.ms", 6000},
 		{"log.dirs", b.LogDir()},
 		{"num.partitions", 1},
@@ -658,12 +677,12 @@ func (c *Cluster) StartExtraBroker(id int32) *Broker {
 	return b
 }
 
-// ExpireZKSession makes ZooKeeper expire the broker's session: the process is paused with
-// SIGSTOP until ZooKeeper has removed its ephemeral /brokers/ids/<id>, then resumed with
-// SIGCONT. (A session's password cannot be had from outside the broker, so the session cannot
-// be stolen and closed; pausing the process past the session timeout is what a long GC pause
-// or a frozen VM does to a real broker.) It returns once the broker runs again; the caller
-// waits for whatever should follow (re-registration, a new controller).
+// ExpireZKSession makes ZooKeeper expire the broker's session, as a network partition
+// between the broker and the ensemble longer than zookeeper.session.timeout.ms does: the
+// broker's ZooKeeper proxies drop its connections and refuse new ones until ZooKeeper has
+// removed its ephemeral /brokers/ids/<id>, then let it reconnect. The broker keeps running
+// and serving clients throughout. It returns once the broker may reconnect; the caller waits
+// for whatever should follow (re-registration with a new epoch, a new controller).
 func (c *Cluster) ExpireZKSession(id int32) {
 	c.t.Helper()
 	b := c.Broker(id)
@@ -675,10 +694,8 @@ func (c *Cluster) ExpireZKSession(id int32) {
 	if err != nil {
 		c.t.Fatalf("ExpireZKSession(%d): %s: %v", id, p, err)
 	}
-	if err := b.proc.signal(syscall.SIGSTOP); err != nil {
-		c.t.Fatal(err)
-	}
-	defer func() { _ = b.proc.signal(syscall.SIGCONT) }()
+	c.CutOffZooKeeper(id)
+	defer c.ReconnectZooKeeper(id)
 	eventually(c.t, b.sessionTimeout()+30*time.Second, func() error {
 		_, st, err := c.ZK().Get(p)
 		if errors.Is(err, zk.ErrNoNode) {
@@ -692,6 +709,70 @@ func (c *Cluster) ExpireZKSession(id int32) {
 		}
 		return fmt.Errorf("session 0x%x of broker %d not expired yet", before.EphemeralOwner, id)
 	})
+}
+
+// CutOffZooKeeper partitions the broker from every ZooKeeper server (its proxies drop their
+// connections and refuse new ones) while clients and other brokers still reach it. Its
+// session expires after zookeeper.session.timeout.ms unless ReconnectZooKeeper comes first.
+func (c *Cluster) CutOffZooKeeper(id int32) {
+	c.t.Helper()
+	for _, p := range c.Broker(id).zkProxies {
+		p.Block()
+	}
+}
+
+// ReconnectZooKeeper ends CutOffZooKeeper: the broker may reach ZooKeeper again.
+func (c *Cluster) ReconnectZooKeeper(id int32) {
+	c.t.Helper()
+	for _, p := range c.Broker(id).zkProxies {
+		p.Unblock()
+	}
+}
+
+// FreezeBroker pauses the broker process with SIGSTOP, as a long GC pause or a frozen VM
+// does: it neither serves nor fetches nor talks to ZooKeeper until ThawBroker.
+func (c *Cluster) FreezeBroker(id int32) {
+	c.t.Helper()
+	b := c.Broker(id)
+	if err := b.proc.signal(syscall.SIGSTOP); err != nil {
+		c.t.Fatal(err)
+	}
+	b.frozen = true
+	c.t.Cleanup(func() { _ = b.proc.signal(syscall.SIGCONT) })
+}
+
+// ThawBroker resumes a broker paused by FreezeBroker.
+func (c *Cluster) ThawBroker(id int32) {
+	c.t.Helper()
+	b := c.Broker(id)
+	if err := b.proc.signal(syscall.SIGCONT); err != nil {
+		c.t.Fatal(err)
+	}
+	b.frozen = false
+}
+
+// PartitionState is the JSON of /brokers/topics/<t>/partitions/<p>/state, with its zkVersion.
+type PartitionState struct {
+	Leader          int32   `json:"leader"`
+	LeaderEpoch     int32   `json:"leader_epoch"`
+	ControllerEpoch int32   `json:"controller_epoch"`
+	ISR             []int32 `json:"isr"`
+	ZkVersion       int32   `json:"-"`
+}
+
+// ZKPartitionState reads a partition's state znode.
+func (c *Cluster) ZKPartitionState(t testing.TB, topic string, partition int32) (PartitionState, error) {
+	t.Helper()
+	data, stat, err := c.ZK().Get(c.Path(fmt.Sprintf("/brokers/topics/%s/partitions/%d/state", topic, partition)))
+	if err != nil {
+		return PartitionState{}, err
+	}
+	var st PartitionState
+	if err := json.Unmarshal(data, &st); err != nil {
+		return PartitionState{}, fmt.Errorf("state znode %q: %w", data, err)
+	}
+	st.ZkVersion = stat.Version
+	return st, nil
 }
 
 // StopZooKeeperNode stops ZooKeeper server myid (1..n) with SIGTERM and waits for it to exit.
@@ -724,6 +805,23 @@ func (c *Cluster) StartZooKeeperNode(myid int) {
 		}
 		return n.serving()
 	})
+}
+
+// StartZooKeeperNodes starts several stopped ZooKeeper servers at once and waits until each
+// serves: after the whole ensemble was down no single server can serve until a quorum is
+// back, so StartZooKeeperNode one at a time would wait in vain.
+func (c *Cluster) StartZooKeeperNodes(myids ...int) {
+	c.t.Helper()
+	for _, id := range myids {
+		n := c.zkNode(id)
+		if n.proc != nil && !n.proc.exited() {
+			c.t.Fatalf("zookeeper %d is already running", id)
+		}
+		if err := n.start(); err != nil {
+			c.t.Fatal(err)
+		}
+	}
+	c.waitZooKeeper(c.t)
 }
 
 func (c *Cluster) zkNode(myid int) *zkNode {
