@@ -62,13 +62,6 @@ func (p *partition) signal() {
 	p.changed = make(chan struct{})
 }
 
-// waitChan returns the channel closed at the next change.
-func (p *partition) waitChan() <-chan struct{} {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.changed
-}
-
 func (p *partition) isLeaderLocked() bool { return !p.stopped && p.leaderID == p.self }
 
 // snapshot of the fields handlers read together.

@@ -30,8 +30,7 @@ func ps(leader, epoch int32, isr ...int32) zkclient.PartitionState {
 
 var t0 = tp{Topic: "t", Partition: 0}
 
-func never(string) bool  { return false }
-func always(string) bool { return true }
+func never(string) bool { return false }
 
 func TestOfflineLeaderAlgorithm(t *testing.T) {
 	live := func(ids ...int32) func(int32) bool { return func(b int32) bool { return slices.Contains(ids, b) } }

@@ -210,7 +210,7 @@ func decodeRecord(b []byte) (record, error) {
 	if r.Key, b, err = readVarintBytes(b); err != nil {
 		return r, err
 	}
-	if r.Value, b, err = readVarintBytes(b); err != nil {
+	if r.Value, _, err = readVarintBytes(b); err != nil {
 		return r, err
 	}
 	// Headers are not used by the coordinator; they need not be parsed.

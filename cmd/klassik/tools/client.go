@@ -24,13 +24,6 @@ var connectTimeout = 10 * time.Second
 // requestTimeout bounds each administrative call after the connection is made.
 var requestTimeout = 30 * time.Second
 
-// env is what a command runs with.
-type env struct {
-	stdin  io.Reader
-	stdout io.Writer
-	stderr io.Writer
-}
-
 // run wraps a command body: it parses the flags, prints usage on --help (exit 0) or on a usage
 // error (exit 1), and prints any other error as one sentence (exit 1).
 func run(fs *flagSet, args []string, stdout, stderr io.Writer, body func() error) int {

@@ -39,16 +39,15 @@ func consoleProducerFlags() *flagSet {
 
 // readerProps are the LineMessageReader properties.
 type readerProps struct {
-	parseKey       bool
-	keySep         string
-	ignoreError    bool
-	nullMarker     string
-	hasNullMarker  bool
-	parseHeaders   bool
-	headersDelim   string
-	headersSep     string
-	headersKeySep  string
-	nullHeaderMark string
+	parseKey      bool
+	keySep        string
+	ignoreError   bool
+	nullMarker    string
+	hasNullMarker bool
+	parseHeaders  bool
+	headersDelim  string
+	headersSep    string
+	headersKeySep string
 }
 
 func newReaderProps(m map[string]string) readerProps {

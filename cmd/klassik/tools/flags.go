@@ -28,13 +28,12 @@ const (
 
 // option is one declared option and, after parse, what was given for it.
 type option struct {
-	name     string
-	kind     optKind
-	argName  string
-	help     string
-	def      string // value used by str() when the option was not given
-	optDef   string // value for a kindOptional option given without a value
-	required bool
+	name    string
+	kind    optKind
+	argName string
+	help    string
+	def     string // value used by str() when the option was not given
+	optDef  string // value for a kindOptional option given without a value
 
 	given bool
 	vals  []string
