@@ -71,7 +71,7 @@ func (b *Broker) handleProduce(ctx context.Context, req *wire.Request) (kmsg.Res
 			sp.BaseOffset = -1
 			err := func() error {
 				if r.TransactionID != nil {
-					return kerr.TransactionalIDAuthorizationFailed
+					return errorf(kerr.TransactionalIDAuthorizationFailed, "klassik does not support transactions yet")
 				}
 				if r.Acks != 0 && r.Acks != 1 && r.Acks != -1 {
 					return kerr.InvalidRequiredAcks
