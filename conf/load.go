@@ -314,13 +314,7 @@ func readEnv(environ []string, vals map[string]setting) []error {
 		if !ok {
 			continue
 		}
-		source := "from environment variable " + name
-		p := byName[key]
-		if p == nil {
-			errs = append(errs, unknownError(key, source))
-			continue
-		}
-		if err := setText(p, text, source, vals); err != nil {
+		if err := setText(key, text, "from environment variable "+name, vals); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -336,20 +330,20 @@ func readOverrides(overrides []string, vals map[string]setting) []error {
 			errs = append(errs, fmt.Errorf("--override %q: expected key=value with a Kafka property name, e.g. --override broker.id=1", o))
 			continue
 		}
-		source := "from --override " + o
-		p := byName[key]
-		if p == nil {
-			errs = append(errs, unknownError(key, source))
-			continue
-		}
-		if err := setText(p, text, source, vals); err != nil {
+		if err := setText(key, text, "from --override "+o, vals); err != nil {
 			errs = append(errs, err)
 		}
 	}
 	return errs
 }
 
-func setText(p *property, text, source string, vals map[string]setting) error {
+// setText sets property key from its text form, as an environment variable or an --override
+// gives it; source says which, in errors and in the setting.
+func setText(key, text, source string, vals map[string]setting) error {
+	p := byName[key]
+	if p == nil {
+		return unknownError(key, source)
+	}
 	v, msg := p.fromText(text)
 	if msg != "" {
 		return &valueError{key: p.name, value: strconv.Quote(text), msg: msg, source: source}

@@ -407,12 +407,9 @@ func (l *Log) AppendAsLeader(records []byte, leaderEpoch int32, nowMs int64) (Ap
 	}
 	l.wmu.Lock()
 	defer l.wmu.Unlock()
-	if l.closed.Load() {
-		return AppendResult{}, ErrClosed
-	}
-	res := AppendResult{FirstOffset: -1, LastOffset: -1, MaxTimestamp: -1, LogAppendTime: -1, LogStartOffset: l.logStart.Load()}
-	if len(hdrs) == 0 {
-		return res, nil
+	res, err := l.startAppendLocked()
+	if err != nil || len(hdrs) == 0 {
+		return res, err
 	}
 	chk := l.producers.check()
 	for _, h := range hdrs {
@@ -460,6 +457,15 @@ func (l *Log) AppendAsLeader(records []byte, leaderEpoch int32, nowMs int64) (Ap
 	return res, nil
 }
 
+// startAppendLocked begins an append under l.wmu: ErrClosed once the log is closed, otherwise
+// the result of appending nothing yet (no offsets or timestamps, the current log start offset).
+func (l *Log) startAppendLocked() (AppendResult, error) {
+	if l.closed.Load() {
+		return AppendResult{}, ErrClosed
+	}
+	return AppendResult{FirstOffset: -1, LastOffset: -1, MaxTimestamp: -1, LogAppendTime: -1, LogStartOffset: l.logStart.Load()}, nil
+}
+
 func (l *Log) maybeAssignEpoch(epoch int32, start int64, newerOnly bool) error {
 	l.epochs.mu.Lock()
 	defer l.epochs.mu.Unlock()
@@ -486,12 +492,9 @@ func (l *Log) AppendAsFollower(records []byte) (AppendResult, error) {
 	}
 	l.wmu.Lock()
 	defer l.wmu.Unlock()
-	if l.closed.Load() {
-		return AppendResult{}, ErrClosed
-	}
-	res := AppendResult{FirstOffset: -1, LastOffset: -1, MaxTimestamp: -1, LogAppendTime: -1, LogStartOffset: l.logStart.Load()}
-	if len(hdrs) == 0 {
-		return res, nil
+	res, err := l.startAppendLocked()
+	if err != nil || len(hdrs) == 0 {
+		return res, err
 	}
 	prev := l.leo.Load() - 1
 	for _, h := range hdrs {

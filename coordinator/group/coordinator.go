@@ -455,6 +455,17 @@ func appendErrorCode(err error) int16 {
 
 // storeGroupError maps an append error of group metadata as GroupMetadataManager.storeGroup.
 func storeGroupError(err error) int16 {
+	return storeError(err, errRebalanceInProgress, kerr.UnknownServerError.Code)
+}
+
+// storeOffsetsError maps an append error of offset commits as GroupMetadataManager.storeOffsets.
+func storeOffsetsError(err error) int16 {
+	return storeError(err, kerr.RequestTimedOut.Code, kerr.InvalidCommitOffsetSize.Code)
+}
+
+// storeError is the mapping storeGroup and storeOffsets share; they differ only in what a
+// timed-out append (timedOut) and a too-large one (tooLarge) become.
+func storeError(err error, timedOut, tooLarge int16) int16 {
 	if err == nil {
 		return 0
 	}
@@ -464,26 +475,9 @@ func storeGroupError(err error) int16 {
 	case kerr.NotLeaderForPartition.Code, kerr.KafkaStorageError.Code:
 		return errNotCoordinator
 	case kerr.RequestTimedOut.Code:
-		return errRebalanceInProgress
+		return timedOut
 	case kerr.MessageTooLarge.Code, kerr.RecordListTooLarge.Code, kerr.InvalidFetchSize.Code:
-		return kerr.UnknownServerError.Code
-	default:
-		return code
-	}
-}
-
-// storeOffsetsError maps an append error of offset commits as GroupMetadataManager.storeOffsets.
-func storeOffsetsError(err error) int16 {
-	if err == nil {
-		return 0
-	}
-	switch code := appendErrorCode(err); code {
-	case kerr.UnknownTopicOrPartition.Code, kerr.NotEnoughReplicas.Code, kerr.NotEnoughReplicasAfterAppend.Code:
-		return errCoordinatorNotAvailable
-	case kerr.NotLeaderForPartition.Code, kerr.KafkaStorageError.Code:
-		return errNotCoordinator
-	case kerr.MessageTooLarge.Code, kerr.RecordListTooLarge.Code, kerr.InvalidFetchSize.Code:
-		return kerr.InvalidCommitOffsetSize.Code
+		return tooLarge
 	default:
 		return code
 	}

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -118,6 +120,58 @@ func reqCtx() (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.Background(), requestTimeout)
 }
 
+// adminFlags declares the options the admin commands (topics, consumer-groups, configs) share:
+// --bootstrap-server, with the command's own help sentence, and --command-config.
+func adminFlags(fs *flagSet, bootstrapHelp string) {
+	fs.Value("bootstrap-server", "String: server to connect to", "", bootstrapHelp)
+	fs.Value("command-config", "String: command config property file", "", "Property file containing configs to be passed to Admin Client (ignored by klassik).")
+}
+
+// adminBootstrap returns an admin command's required --bootstrap-server, noting on stderr that
+// --command-config, if given, is ignored.
+func adminBootstrap(fs *flagSet, stderr io.Writer) (string, error) {
+	if err := fs.requireGiven("bootstrap-server"); err != nil {
+		return "", err
+	}
+	if fs.byName["command-config"].given {
+		fmt.Fprintln(stderr, "Note: --command-config is ignored by klassik (no security settings are needed).")
+	}
+	return fs.byName["bootstrap-server"].str(), nil
+}
+
+// withAdmin connects to bootstrap and runs f with the client, an admin client on it and a
+// context bounded by requestTimeout; the client is closed when f returns. An error in
+// connecting is returned as newClient gives it.
+func withAdmin(bootstrap string, f func(ctx context.Context, cl *kgo.Client, adm *kadm.Client) error) error {
+	cl, err := newClient(bootstrap)
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	ctx, cancel := reqCtx()
+	defer cancel()
+	return f(ctx, cl, kadm.NewClient(cl))
+}
+
+// brokerListFlags declares --bootstrap-server and the deprecated --broker-list that stands in
+// for it, as console-producer and consumer-perf-test take them.
+func brokerListFlags(fs *flagSet) {
+	fs.Value("bootstrap-server", "String: server to connect to", "", "REQUIRED unless --broker-list (deprecated) is specified. The server(s) to connect to.")
+	fs.Value("broker-list", "String: broker-list", "", "DEPRECATED, use --bootstrap-server instead.")
+}
+
+// bootstrapOrBrokerList returns --bootstrap-server, else --broker-list; one of them is required.
+func bootstrapOrBrokerList(fs *flagSet) (string, error) {
+	bootstrap := fs.byName["bootstrap-server"].str()
+	if bootstrap == "" {
+		bootstrap = fs.byName["broker-list"].str()
+	}
+	if bootstrap == "" {
+		return "", missing("bootstrap-server")
+	}
+	return bootstrap, nil
+}
+
 // kafkaErr renders a Kafka error code and its optional message as a sentence.
 func kafkaErr(err error, msg *string) string {
 	if msg != nil && *msg != "" {
@@ -202,12 +256,7 @@ func producerOpts(props map[string]string, stderr io.Writer) ([]kgo.Opt, error) 
 	default:
 		return nil, fmt.Errorf("Invalid value %s for configuration acks: String must be one of: all, -1, 0, 1", acks)
 	}
-	keys := make([]string, 0, len(props))
-	for k := range props {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(props)) {
 		v := props[k]
 		switch k {
 		case "acks", "bootstrap.servers", "key.serializer", "value.serializer":
@@ -216,23 +265,23 @@ func producerOpts(props map[string]string, stderr io.Writer) ([]kgo.Opt, error) 
 				opts = append(opts, kgo.DisableIdempotentWrite())
 			}
 		case "linger.ms":
-			n, err := strconv.Atoi(v)
+			n, err := propInt(k, v)
 			if err != nil {
-				return nil, fmt.Errorf("Invalid value %s for configuration linger.ms: Not a number", v)
+				return nil, err
 			}
 			opts = append(opts, kgo.ProducerLinger(time.Duration(n)*time.Millisecond))
 		case "batch.size":
-			n, err := strconv.Atoi(v)
+			n, err := propInt(k, v)
 			if err != nil {
-				return nil, fmt.Errorf("Invalid value %s for configuration batch.size: Not a number", v)
+				return nil, err
 			}
 			if n > 0 {
 				opts = append(opts, kgo.ProducerBatchMaxBytes(int32(n)))
 			}
 		case "max.request.size":
-			n, err := strconv.Atoi(v)
+			n, err := propInt(k, v)
 			if err != nil {
-				return nil, fmt.Errorf("Invalid value %s for configuration max.request.size: Not a number", v)
+				return nil, err
 			}
 			opts = append(opts, kgo.ProducerBatchMaxBytes(int32(n)))
 		case "compression.type":
@@ -244,9 +293,9 @@ func producerOpts(props map[string]string, stderr io.Writer) ([]kgo.Opt, error) 
 		case "client.id":
 			opts = append(opts, kgo.ClientID(v))
 		case "request.timeout.ms", "delivery.timeout.ms":
-			n, err := strconv.Atoi(v)
+			n, err := propInt(k, v)
 			if err != nil {
-				return nil, fmt.Errorf("Invalid value %s for configuration %s: Not a number", v, k)
+				return nil, err
 			}
 			opts = append(opts, kgo.RecordDeliveryTimeout(time.Duration(n)*time.Millisecond))
 		case "buffer.memory", "max.in.flight.requests.per.connection", "retries", "retry.backoff.ms":
@@ -275,22 +324,37 @@ func codec(name string) (kgo.CompressionCodec, error) {
 	return kgo.NoCompression(), fmt.Errorf("Unknown compression codec %q: expected none, gzip, snappy, lz4 or zstd", name)
 }
 
+// propInt reads the number a numeric client property k holds, with Kafka's error if it is none.
+func propInt(k, v string) (int, error) {
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		return 0, fmt.Errorf("Invalid value %s for configuration %s: Not a number", v, k)
+	}
+	return n, nil
+}
+
+// consumerIntOpts maps the numeric consumer properties to the kgo option each becomes.
+var consumerIntOpts = map[string]func(n int) kgo.Opt{
+	"fetch.max.bytes":           func(n int) kgo.Opt { return kgo.FetchMaxBytes(int32(n)) },
+	"max.partition.fetch.bytes": func(n int) kgo.Opt { return kgo.FetchMaxPartitionBytes(int32(n)) },
+	"fetch.max.wait.ms":         func(n int) kgo.Opt { return kgo.FetchMaxWait(time.Duration(n) * time.Millisecond) },
+	"fetch.min.bytes":           func(n int) kgo.Opt { return kgo.FetchMinBytes(int32(n)) },
+	"session.timeout.ms":        func(n int) kgo.Opt { return kgo.SessionTimeout(time.Duration(n) * time.Millisecond) },
+	"heartbeat.interval.ms":     func(n int) kgo.Opt { return kgo.HeartbeatInterval(time.Duration(n) * time.Millisecond) },
+}
+
 // consumerOpts maps Kafka consumer properties to kgo options (group.id is handled by the caller).
 func consumerOpts(props map[string]string, stderr io.Writer) ([]kgo.Opt, error) {
 	var opts []kgo.Opt
-	keys := make([]string, 0, len(props))
-	for k := range props {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(props)) {
 		v := props[k]
-		num := func() (int, error) {
-			n, err := strconv.Atoi(v)
+		if numOpt, ok := consumerIntOpts[k]; ok {
+			n, err := propInt(k, v)
 			if err != nil {
-				return 0, fmt.Errorf("Invalid value %s for configuration %s: Not a number", v, k)
+				return nil, err
 			}
-			return n, nil
+			opts = append(opts, numOpt(n))
+			continue
 		}
 		switch k {
 		case "group.id", "auto.offset.reset", "bootstrap.servers", "key.deserializer", "value.deserializer", "enable.auto.commit":
@@ -303,42 +367,6 @@ func consumerOpts(props map[string]string, stderr io.Writer) ([]kgo.Opt, error) 
 				return nil, err
 			}
 			opts = append(opts, l)
-		case "fetch.max.bytes":
-			n, err := num()
-			if err != nil {
-				return nil, err
-			}
-			opts = append(opts, kgo.FetchMaxBytes(int32(n)))
-		case "max.partition.fetch.bytes":
-			n, err := num()
-			if err != nil {
-				return nil, err
-			}
-			opts = append(opts, kgo.FetchMaxPartitionBytes(int32(n)))
-		case "fetch.max.wait.ms":
-			n, err := num()
-			if err != nil {
-				return nil, err
-			}
-			opts = append(opts, kgo.FetchMaxWait(time.Duration(n)*time.Millisecond))
-		case "fetch.min.bytes":
-			n, err := num()
-			if err != nil {
-				return nil, err
-			}
-			opts = append(opts, kgo.FetchMinBytes(int32(n)))
-		case "session.timeout.ms":
-			n, err := num()
-			if err != nil {
-				return nil, err
-			}
-			opts = append(opts, kgo.SessionTimeout(time.Duration(n)*time.Millisecond))
-		case "heartbeat.interval.ms":
-			n, err := num()
-			if err != nil {
-				return nil, err
-			}
-			opts = append(opts, kgo.HeartbeatInterval(time.Duration(n)*time.Millisecond))
 		case "max.poll.records", "auto.commit.interval.ms", "request.timeout.ms":
 		default:
 			fmt.Fprintf(stderr, "Note: consumer property %s is not supported by klassik and is ignored.\n", k)

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
@@ -19,8 +20,7 @@ import (
 
 func configsFlags() *flagSet {
 	fs := newFlagSet("configs", "Add, remove, or describe configs for a topic or broker (kafka-configs.sh).")
-	fs.Value("bootstrap-server", "String: server to connect to", "", "REQUIRED: The Kafka server to connect to.")
-	fs.Value("command-config", "String: command config property file", "", "Property file containing configs to be passed to Admin Client (ignored by klassik).")
+	adminFlags(fs, "REQUIRED: The Kafka server to connect to.")
 	fs.Value("entity-type", "String", "", "Type of entity (topics/brokers).")
 	fs.Value("entity-name", "String", "", "Name of entity (topic name/broker id).")
 	fs.Bool("entity-default", "Default entity name for brokers (applies to corresponding entity type in command line).")
@@ -205,11 +205,9 @@ func runConfigs(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		if err != nil {
 			return usageErrorf("Command must include exactly one action: --describe, --alter")
 		}
-		if err := fs.requireGiven("bootstrap-server"); err != nil {
+		bootstrap, err := adminBootstrap(fs, stderr)
+		if err != nil {
 			return err
-		}
-		if fs.byName["command-config"].given {
-			fmt.Fprintln(stderr, "Note: --command-config is ignored by klassik (no security settings are needed).")
 		}
 		t, err := parseConfigTarget(fs)
 		if err != nil {
@@ -262,23 +260,18 @@ func runConfigs(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		} else if fs.byName["add-config"].given || fs.byName["delete-config"].given {
 			return usageErrorf("Option \"[add-config]\" and \"[delete-config]\" can only be used with --alter")
 		}
-		cl, err := newClient(fs.byName["bootstrap-server"].str())
-		if err != nil {
-			return err
-		}
-		defer cl.Close()
-		adm := kadm.NewClient(cl)
-		ctx, cancel := reqCtx()
-		defer cancel()
-		if action == "describe" {
-			err = describeConfigs(ctx, adm, t, fs.byName["all"].given, stdout)
-		} else {
-			err = alterConfigs(ctx, adm, t, adds, dels, stdout)
-		}
-		if err != nil {
-			return fmt.Errorf("Error while executing config command with args '%s'\n%v", strings.Join(args, " "), err)
-		}
-		return nil
+		return withAdmin(bootstrap, func(ctx context.Context, _ *kgo.Client, adm *kadm.Client) error {
+			var err error
+			if action == "describe" {
+				err = describeConfigs(ctx, adm, t, fs.byName["all"].given, stdout)
+			} else {
+				err = alterConfigs(ctx, adm, t, adds, dels, stdout)
+			}
+			if err != nil {
+				return fmt.Errorf("Error while executing config command with args '%s'\n%v", strings.Join(args, " "), err)
+			}
+			return nil
+		})
 	})
 }
 

@@ -18,8 +18,7 @@ import (
 
 func consoleProducerFlags() *flagSet {
 	fs := newFlagSet("console-producer", "Read lines from standard input and publish them to a topic (kafka-console-producer.sh).")
-	fs.Value("bootstrap-server", "String: server to connect to", "", "REQUIRED unless --broker-list (deprecated) is specified. The server(s) to connect to.")
-	fs.Value("broker-list", "String: broker-list", "", "DEPRECATED, use --bootstrap-server instead.")
+	brokerListFlags(fs)
 	fs.Value("topic", "String: topic", "", "REQUIRED: The topic id to produce messages to.")
 	fs.Value("property", "String: prop", "", "A mechanism to pass properties to the message reader: parse.key, key.separator, ignore.error, null.marker, parse.headers, headers.delimiter, headers.separator, headers.key.separator (repeatable).")
 	fs.Value("producer-property", "String: producer_prop", "", "A mechanism to pass user-defined properties in the form key=value to the producer (repeatable).")
@@ -124,12 +123,9 @@ func (r readerProps) lineToRecord(topic, line string, lineNo int) (*kgo.Record, 
 func runConsoleProducer(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := consoleProducerFlags()
 	return run(fs, args, stdout, stderr, func() error {
-		bootstrap := fs.byName["bootstrap-server"].str()
-		if bootstrap == "" {
-			bootstrap = fs.byName["broker-list"].str()
-		}
-		if bootstrap == "" {
-			return missing("bootstrap-server")
+		bootstrap, err := bootstrapOrBrokerList(fs)
+		if err != nil {
+			return err
 		}
 		if err := fs.requireGiven("topic"); err != nil {
 			return err

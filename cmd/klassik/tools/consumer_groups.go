@@ -11,6 +11,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 // consumer-groups mirrors kafka-consumer-groups.sh (Kafka's ConsumerGroupCommand): --list,
@@ -21,8 +22,7 @@ const missingCol = "-"
 
 func consumerGroupsFlags() *flagSet {
 	fs := newFlagSet("consumer-groups", "List all consumer groups, describe a consumer group, delete consumer group info, or reset consumer group offsets (kafka-consumer-groups.sh).")
-	fs.Value("bootstrap-server", "String: server to connect to", "", "REQUIRED: The server(s) to connect to.")
-	fs.Value("command-config", "String: command config property file", "", "Property file containing configs to be passed to Admin Client (ignored by klassik).")
+	adminFlags(fs, "REQUIRED: The server(s) to connect to.")
 	fs.Bool("list", "List all consumer groups.")
 	fs.Bool("describe", "Describe consumer group and list offset lag (number of messages not yet processed) related to given group.")
 	fs.Bool("delete", "Pass in groups to delete topic partition offsets and ownership information over the entire consumer group.")
@@ -54,11 +54,9 @@ func runConsumerGroups(args []string, stdin io.Reader, stdout, stderr io.Writer)
 		if err != nil {
 			return usageErrorf("Command must include exactly one action: --list, --describe, --delete, --reset-offsets, --delete-offsets")
 		}
-		if err := fs.requireGiven("bootstrap-server"); err != nil {
+		bootstrap, err := adminBootstrap(fs, stderr)
+		if err != nil {
 			return err
-		}
-		if fs.byName["command-config"].given {
-			fmt.Fprintln(stderr, "Note: --command-config is ignored by klassik (no security settings are needed).")
 		}
 		groups := fs.byName["group"].all()
 		allGroups := fs.byName["all-groups"].given
@@ -79,34 +77,28 @@ func runConsumerGroups(args []string, stdin io.Reader, stdout, stderr io.Writer)
 				return usageErrorf("Option [delete-offsets] takes the following options: [topic], [group]")
 			}
 		}
-		cl, err := newClient(fs.byName["bootstrap-server"].str())
-		if err != nil {
-			return err
-		}
-		defer cl.Close()
-		adm := kadm.NewClient(cl)
-		ctx, cancel := reqCtx()
-		defer cancel()
-		if allGroups {
-			lg, err := adm.ListGroups(ctx)
-			if err != nil {
-				return fmt.Errorf("Error: Executing consumer group command failed due to %v", rootCause(err))
+		return withAdmin(bootstrap, func(ctx context.Context, _ *kgo.Client, adm *kadm.Client) error {
+			if allGroups {
+				lg, err := adm.ListGroups(ctx)
+				if err != nil {
+					return fmt.Errorf("Error: Executing consumer group command failed due to %v", rootCause(err))
+				}
+				groups = lg.Groups()
+				sort.Strings(groups)
 			}
-			groups = lg.Groups()
-			sort.Strings(groups)
-		}
-		switch action {
-		case "list":
-			return listGroups(ctx, adm, fs.byName["state"].given, stdout)
-		case "describe":
-			return describeGroups(ctx, adm, fs, groups, stdout, stderr)
-		case "delete":
-			return deleteGroups(ctx, adm, groups, stdout, stderr)
-		case "delete-offsets":
-			return deleteGroupOffsets(ctx, adm, groups[0], fs.byName["topic"].all(), stdout, stderr)
-		default:
-			return resetOffsets(ctx, adm, fs, groups[0], stdout, stderr)
-		}
+			switch action {
+			case "list":
+				return listGroups(ctx, adm, fs.byName["state"].given, stdout)
+			case "describe":
+				return describeGroups(ctx, adm, fs, groups, stdout, stderr)
+			case "delete":
+				return deleteGroups(ctx, adm, groups, stdout, stderr)
+			case "delete-offsets":
+				return deleteGroupOffsets(ctx, adm, groups[0], fs.byName["topic"].all(), stdout, stderr)
+			default:
+				return resetOffsets(ctx, adm, fs, groups[0], stdout, stderr)
+			}
+		})
 	})
 }
 

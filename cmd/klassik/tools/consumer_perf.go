@@ -20,8 +20,7 @@ import (
 
 func consumerPerfFlags() *flagSet {
 	fs := newFlagSet("consumer-perf-test", "This tool helps in performance test for the full zookeeper consumer (kafka-consumer-perf-test.sh).")
-	fs.Value("bootstrap-server", "String: server to connect to", "", "REQUIRED unless --broker-list (deprecated) is specified. The server(s) to connect to.")
-	fs.Value("broker-list", "String: broker-list", "", "DEPRECATED, use --bootstrap-server instead.")
+	brokerListFlags(fs)
 	fs.Value("topic", "String: topic", "", "REQUIRED: The topic to consume from.")
 	fs.Value("messages", "Long: count", "", "REQUIRED: The number of messages to send or consume.")
 	fs.Value("group", "String: gid", "", "The group id to consume on (default: perf-consumer-NNNNN).")
@@ -84,12 +83,9 @@ func perfDetail(now, last time.Time, bytes, lastBytes, msgs, lastMsgs int64, reb
 func runConsumerPerfTest(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := consumerPerfFlags()
 	return run(fs, args, stdout, stderr, func() error {
-		bootstrap := fs.byName["bootstrap-server"].str()
-		if bootstrap == "" {
-			bootstrap = fs.byName["broker-list"].str()
-		}
-		if bootstrap == "" {
-			return missing("bootstrap-server")
+		bootstrap, err := bootstrapOrBrokerList(fs)
+		if err != nil {
+			return err
 		}
 		for _, r := range []string{"topic", "messages"} {
 			if err := fs.requireGiven(r); err != nil {

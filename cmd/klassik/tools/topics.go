@@ -38,8 +38,7 @@ type topicsOpts struct {
 
 func topicsFlags() *flagSet {
 	fs := newFlagSet("topics", "Create, delete, describe, or change a topic (kafka-topics.sh).")
-	fs.Value("bootstrap-server", "String: server to connect to", "", "REQUIRED: The Kafka server to connect to.")
-	fs.Value("command-config", "String: command config property file", "", "Property file containing configs to be passed to Admin Client (ignored by klassik).")
+	adminFlags(fs, "REQUIRED: The Kafka server to connect to.")
 	fs.Bool("create", "Create a new topic.")
 	fs.Bool("list", "List all available topics.")
 	fs.Bool("describe", "List details for the given topics.")
@@ -67,12 +66,8 @@ func parseTopicsOpts(fs *flagSet, stderr io.Writer) (*topicsOpts, error) {
 		return nil, usageErrorf("Command must include exactly one action: --list, --describe, --create, --alter or --delete")
 	}
 	o.action = action
-	if err := fs.requireGiven("bootstrap-server"); err != nil {
+	if o.bootstrap, err = adminBootstrap(fs, stderr); err != nil {
 		return nil, err
-	}
-	o.bootstrap = fs.byName["bootstrap-server"].str()
-	if fs.byName["command-config"].given {
-		fmt.Fprintln(stderr, "Note: --command-config is ignored by klassik (no security settings are needed).")
 	}
 	o.topic = fs.byName["topic"].str()
 	if (action == "create" || action == "alter" || action == "delete") && o.topic == "" {
@@ -178,31 +173,25 @@ func runTopics(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		if err != nil {
 			return err
 		}
-		cl, err := newClient(o.bootstrap)
-		if err != nil {
-			return err
-		}
-		defer cl.Close()
-		adm := kadm.NewClient(cl)
-		ctx, cancel := reqCtx()
-		defer cancel()
-		var runErr error
-		switch o.action {
-		case "create":
-			runErr = createTopic(ctx, cl, o, stdout)
-		case "list":
-			runErr = listTopics(ctx, adm, o, stdout)
-		case "describe":
-			runErr = describeTopics(ctx, adm, o, stdout)
-		case "alter":
-			runErr = alterTopic(ctx, adm, o)
-		case "delete":
-			runErr = deleteTopics(ctx, adm, o)
-		}
-		if runErr != nil {
-			return fmt.Errorf("Error while executing topic command : %v", runErr)
-		}
-		return nil
+		return withAdmin(o.bootstrap, func(ctx context.Context, cl *kgo.Client, adm *kadm.Client) error {
+			var runErr error
+			switch o.action {
+			case "create":
+				runErr = createTopic(ctx, cl, o, stdout)
+			case "list":
+				runErr = listTopics(ctx, adm, o, stdout)
+			case "describe":
+				runErr = describeTopics(ctx, adm, o, stdout)
+			case "alter":
+				runErr = alterTopic(ctx, adm, o)
+			case "delete":
+				runErr = deleteTopics(ctx, adm, o)
+			}
+			if runErr != nil {
+				return fmt.Errorf("Error while executing topic command : %v", runErr)
+			}
+			return nil
+		})
 	})
 }
 
