@@ -1,0 +1,206 @@
+// Applying partition state changes: conditional ZooKeeper writes, retries, and the requests
+// they queue (PartitionStateMachine, ControllerBrokerRequestBatch).
+
+package controller
+
+import (
+	"errors"
+	"slices"
+	"strconv"
+
+	"github.com/klassik/klassik/zkclient"
+)
+
+// maxWriteRounds bounds the re-read-and-decide-again rounds after conflicting writes
+// (ErrBadVersion: a partition leader changed its ISR while we decided).
+const maxWriteRounds = 10
+
+func (c *Controller) flush(b *batch) {
+	if c.st == nil || c.ch == nil || b.empty() {
+		return
+	}
+	for _, r := range c.st.buildRequests(b, c.cfg.InterBrokerListenerName) {
+		c.ch.enqueue(r)
+	}
+}
+
+// uncleanLookup answers unclean.leader.election.enable per topic: the topic config in
+// ZooKeeper, else the broker default. Memoized for one event.
+func (c *Controller) uncleanLookup() func(string) bool {
+	memo := map[string]bool{}
+	return func(topic string) bool {
+		if v, ok := memo[topic]; ok {
+			return v
+		}
+		v := c.cfg.UncleanLeaderElectionEnable
+		conf, err := c.zk.TopicConfig(topic)
+		if err != nil {
+			c.log.Warn().Err(err).Str("topic", topic).Msg("cannot read topic config; no unclean election")
+			v = false
+		} else if s, ok := conf["unclean.leader.election.enable"]; ok {
+			if b, perr := strconv.ParseBool(s); perr == nil {
+				v = b
+			}
+		}
+		memo[topic] = v
+		return v
+	}
+}
+
+// runChanges decides and writes the transitions of parts, committing each successful write
+// to the state and the batch. A write that lost a race (ErrBadVersion) re-reads the
+// partition and is decided again. It returns a per-partition outcome (nil: done) and a
+// non-nil error only when the controller must resign (zkclient.ErrNotController).
+func (c *Controller) runChanges(b *batch, parts []tp, what string, decide func(tp) (stateChange, error)) (map[tp]error, error) {
+	st := c.st
+	results := map[tp]error{}
+	pending := parts
+	for round := 0; len(pending) > 0; round++ {
+		if round == maxWriteRounds {
+			for _, p := range pending {
+				results[p] = errors.New("gave up after repeated conflicting writes")
+				c.logFailed(p, what, results[p])
+			}
+			break
+		}
+		var retry []tp
+		creates := map[string][]stateChange{}
+		for _, p := range pending {
+			ch, err := decide(p)
+			if err != nil {
+				results[p] = err
+				c.logFailed(p, what, err)
+				continue
+			}
+			switch {
+			case ch.Create:
+				creates[p.Topic] = append(creates[p.Topic], ch)
+				continue
+			case ch.NoWrite:
+				c.commit(b, ch, ch.New.ZkVersion)
+				results[p] = nil
+				continue
+			}
+			v, err := c.zk.UpdatePartitionState(st.epoch, p.Topic, p.Partition, ch.New)
+			switch {
+			case err == nil:
+				c.commit(b, ch, v)
+				results[p] = nil
+			case errors.Is(err, zkclient.ErrNotController):
+				return results, err
+			case errors.Is(err, zkclient.ErrBadVersion):
+				fresh, rerr := c.zk.PartitionState(p.Topic, p.Partition)
+				if rerr != nil {
+					results[p] = rerr
+					c.logFailed(p, what, rerr)
+					continue
+				}
+				c.log.Debug().Str("topic", p.Topic).Int32("partition", p.Partition).Msg("partition state changed under us; deciding again")
+				st.leadership[p] = fresh
+				retry = append(retry, p)
+			default:
+				results[p] = err
+				c.logFailed(p, what, err)
+			}
+		}
+		topics := make([]string, 0, len(creates))
+		for t := range creates {
+			topics = append(topics, t)
+		}
+		slices.Sort(topics)
+		for _, t := range topics {
+			states := map[int32]zkclient.PartitionState{}
+			for _, ch := range creates[t] {
+				states[ch.P.Partition] = ch.New
+			}
+			err := c.zk.CreatePartitionStates(st.epoch, t, states)
+			if errors.Is(err, zkclient.ErrNotController) {
+				return results, err
+			}
+			for _, ch := range creates[t] {
+				if err == nil {
+					c.commit(b, ch, 0)
+					results[ch.P] = nil
+					continue
+				}
+				results[ch.P] = err
+				c.logFailed(ch.P, what, err)
+				// The state may exist already (an earlier controller got this far): adopt it.
+				if fresh, rerr := c.zk.PartitionState(t, ch.P.Partition); rerr == nil {
+					st.leadership[ch.P] = fresh
+				}
+			}
+		}
+		pending = retry
+	}
+	return results, nil
+}
+
+// commit records a written transition and queues its LeaderAndIsr (and UpdateMetadata).
+func (c *Controller) commit(b *batch, ch stateChange, version int32) {
+	st := ch.New
+	st.ZkVersion = version
+	c.st.leadership[ch.P] = st
+	b.addLeaderAndIsr(c.st, ch.Recipients, ch.P, ch.IsNew)
+	if ch.NoWrite {
+		return
+	}
+	if st.Leader != noLeader {
+		delete(c.st.offline, ch.P)
+	}
+	oldLeader := ch.Old.Leader
+	if ch.Create {
+		oldLeader = noLeader
+	}
+	ev := c.log.Info().Str("topic", ch.P.Topic).Int32("partition", ch.P.Partition).
+		Int32("old_leader", oldLeader).Int32("new_leader", st.Leader).Int32("leader_epoch", st.LeaderEpoch).
+		Ints32("isr", st.ISR).Int32("zk_version", st.ZkVersion).Str("reason", ch.Reason)
+	switch {
+	case ch.Unclean:
+		ev.Bool("unclean", true).Msg("partition leader elected outside the ISR (unclean election)")
+	case ch.Create || oldLeader != st.Leader:
+		ev.Msg("partition leader elected")
+	default:
+		ev.Ints32("old_isr", ch.Old.ISR).Msg("partition ISR changed")
+	}
+}
+
+func (c *Controller) logFailed(p tp, what string, err error) {
+	ev := c.log.Warn()
+	if errors.Is(err, errNoEligibleLeader) || errors.Is(err, errNoLiveReplica) {
+		ev = c.log.Info()
+	}
+	var isr []int32
+	if st, ok := c.st.leadership[p]; ok {
+		isr = st.ISR
+	}
+	ev.Err(err).Str("topic", p.Topic).Int32("partition", p.Partition).Str("transition", what).
+		Ints32("replicas", c.st.replicas(p)).Ints32("isr", isr).Ints32("live_brokers", c.st.brokerIDs()).
+		Msg("partition state change failed")
+}
+
+// triggerOnline is triggerOnlinePartitionStateChange: every New partition gets its first
+// state, every Offline partition an offline election.
+func (c *Controller) triggerOnline(b *batch) error {
+	st := c.st
+	var newParts, offline []tp
+	for _, p := range st.partitions() {
+		if !st.needsLeader(p) {
+			continue
+		}
+		if _, ok := st.leadership[p]; ok {
+			st.offline[p] = true
+			offline = append(offline, p)
+		} else {
+			newParts = append(newParts, p)
+		}
+	}
+	if _, err := c.runChanges(b, newParts, "NewPartition->OnlinePartition", st.decideNewPartition); err != nil {
+		return err
+	}
+	unclean := c.uncleanLookup()
+	_, err := c.runChanges(b, offline, "OfflinePartition->OnlinePartition", func(p tp) (stateChange, error) {
+		return st.decideElection(p, offlineElection, unclean)
+	})
+	return err
+}

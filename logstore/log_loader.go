@@ -1,0 +1,298 @@
+// Opening a log: recovery from the recovery point and the producer state rebuilt from it
+// (Kafka's LogLoader).
+
+package logstore
+
+import (
+	"errors"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/rs/zerolog"
+)
+
+func openLog(fsys FS, dir string, tp TopicPartition, cfg Config, opts openOptions, logger zerolog.Logger) (*Log, error) {
+	cfg = cfg.withDefaults()
+	l := &Log{fsys: fsys, dir: dir, tp: tp, logger: logger.With().Str("topic", tp.Topic).Int32("partition", tp.Partition).Logger()}
+	l.cfg.Store(&cfg)
+	if err := fsys.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	if err := completeSwaps(fsys, dir, l.logger); err != nil {
+		return nil, err
+	}
+	ents, err := fsys.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	var bases []int64
+	indexBases := map[int64][]string{}
+	for _, e := range ents {
+		name := e.Name()
+		if e.IsDir() {
+			continue
+		}
+		switch {
+		case strings.HasSuffix(name, ".tmp"), strings.HasSuffix(name, ".deleted"),
+			strings.HasSuffix(name, ".cleaned"), strings.HasSuffix(name, ".swap"):
+			if err := fsys.Remove(dir + "/" + name); err != nil {
+				return nil, err
+			}
+		case strings.HasSuffix(name, logSuffix):
+			if b, ok := parseBase(name, logSuffix); ok {
+				bases = append(bases, b)
+			}
+		case strings.HasSuffix(name, indexSuffix), strings.HasSuffix(name, timeIndexSuffix):
+			suf := indexSuffix
+			if strings.HasSuffix(name, timeIndexSuffix) {
+				suf = timeIndexSuffix
+			}
+			if b, ok := parseBase(name, suf); ok {
+				indexBases[b] = append(indexBases[b], name)
+			}
+		}
+	}
+	sort.Slice(bases, func(i, j int) bool { return bases[i] < bases[j] })
+	for b, names := range indexBases {
+		if _, ok := sort.Find(len(bases), func(i int) int { return cmp64(b, bases[i]) }); !ok {
+			for _, n := range names {
+				fsys.Remove(dir + "/" + n) // an index without its log
+			}
+		}
+	}
+	if l.epochs, err = loadEpochCache(fsys, dir); err != nil {
+		return nil, err
+	}
+
+	var segs []*segment
+	fail := func(err error) (*Log, error) {
+		for _, s := range segs {
+			s.close()
+		}
+		return nil, err
+	}
+	for _, b := range bases {
+		s, err := openSegmentFiles(fsys, dir, b, false)
+		if err != nil {
+			return fail(err)
+		}
+		segs = append(segs, s)
+	}
+	recoverFrom := len(segs)
+	if !opts.cleanShutdown {
+		for i := range segs {
+			if i == len(segs)-1 || segs[i+1].base > opts.recoveryPoint {
+				recoverFrom = i
+				break
+			}
+		}
+	}
+	interval := int64(cfg.IndexIntervalBytes)
+	var recovered []*segment
+	for i := 0; i < len(segs); i++ {
+		s := segs[i]
+		size, err := s.log.Size()
+		if err != nil {
+			return fail(err)
+		}
+		needRecover := i >= recoverFrom
+		if !needRecover {
+			ok, err := s.loadIndexes(size)
+			if err != nil {
+				return fail(err)
+			}
+			if !ok || s.indexMissing {
+				l.logger.Warn().Int64("segment", s.base).Msg("damaged or missing index, rebuilding")
+				needRecover = true
+			} else if err := s.loadTail(size); errors.Is(err, errTorn) {
+				l.logger.Warn().Int64("segment", s.base).Msg("index does not match the log, recovering the segment")
+				needRecover = true
+			} else if err != nil {
+				return fail(err)
+			}
+		}
+		if needRecover {
+			truncated, err := s.recover(interval, func(h BatchHeader) {
+				l.epochs.maybeAssignNewerLocked(h.PartitionLeaderEpoch, h.BaseOffset)
+			})
+			if err != nil {
+				return fail(err)
+			}
+			recovered = append(recovered, s)
+			if truncated > 0 {
+				l.logger.Warn().Int64("segment", s.base).Int64("bytes", truncated).Int64("valid_bytes", s.size.Load()).
+					Msg("truncated an invalid or torn tail")
+			}
+		}
+		// What follows a truncated segment is gone. An empty segment after another one
+		// was created by a roll whose data never reached the disk: it and what follows go,
+		// or the log end would jump over offsets that were lost. A segment overlapping the
+		// previous one cannot be trusted either.
+		var from int
+		switch {
+		case i > 0 && s.base <= segs[i-1].lastOffset:
+			l.logger.Warn().Int64("segment", s.base).Msg("segment overlaps the previous one")
+			from = i
+		case needRecover && i > 0 && s.size.Load() == 0:
+			from = i
+		case needRecover && s.size.Load() < size:
+			from = i + 1
+		default:
+			continue
+		}
+		if from >= len(segs) {
+			continue
+		}
+		for _, later := range segs[from:] {
+			l.logger.Warn().Int64("segment", later.base).Msg("deleting a segment after the end of the valid log")
+			if err := later.remove(); err != nil {
+				return fail(err)
+			}
+		}
+		segs = segs[:from]
+		if err := fsys.SyncDir(dir); err != nil {
+			return fail(err)
+		}
+	}
+	if len(segs) == 0 {
+		base := max(opts.logStart, 0)
+		s, err := openSegmentFiles(fsys, dir, base, true)
+		if err != nil {
+			return nil, err
+		}
+		if err := fsys.SyncDir(dir); err != nil {
+			s.close()
+			return nil, err
+		}
+		segs = append(segs, s)
+	}
+	l.segs = segs
+	active := segs[len(segs)-1]
+	leo := max(active.lastOffset+1, active.base)
+	logStart := segs[0].base
+	if opts.logStart > logStart {
+		logStart = min(opts.logStart, leo)
+	}
+	l.leo.Store(leo)
+	l.logStart.Store(logStart)
+	for _, s := range recovered {
+		if s.removed {
+			continue
+		}
+		if err := s.sync(); err != nil {
+			return fail(err)
+		}
+	}
+	l.recoveryPoint.Store(leo)
+
+	l.epochs.mu.Lock()
+	l.epochs.truncateFromEndLocked(leo)
+	l.epochs.truncateFromStartLocked(logStart)
+	err = l.epochs.flushLocked()
+	l.epochs.mu.Unlock()
+	if err != nil {
+		return fail(err)
+	}
+	if err := l.rebuildProducerStateLocked(); err != nil {
+		return fail(err)
+	}
+	l.firstDirty.Store(min(max(opts.firstDirty, logStart), leo))
+	l.tombstoneDue.Store(1) // tombstones cleaned before the restart may be due
+	return l, nil
+}
+
+func cmp64(a, b int64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+func parseBase(name, suffix string) (int64, bool) {
+	s := strings.TrimSuffix(name, suffix)
+	if len(s) != 20 {
+		return 0, false
+	}
+	b, err := strconv.ParseInt(s, 10, 64)
+	return b, err == nil && b >= 0
+}
+
+// rebuildProducerStateLocked loads the newest usable snapshot at or below the log end and
+// replays the batch headers after it (ProducerStateManager.loadProducerState plus
+// UnifiedLog.rebuildProducerState). Snapshots past the log end are deleted.
+func (l *Log) rebuildProducerStateLocked() error {
+	leo := l.leo.Load()
+	snaps, err := listSnapshots(l.fsys, l.dir)
+	if err != nil {
+		return err
+	}
+	state := newProducerState()
+	from := l.segs[0].base
+	for i := len(snaps) - 1; i >= 0; i-- {
+		name := snapshotName(l.dir, snaps[i])
+		if snaps[i] > leo {
+			if err := l.fsys.Remove(name); err != nil {
+				return err
+			}
+			continue
+		}
+		data, err := readFile(l.fsys, name)
+		if err != nil {
+			return err
+		}
+		st, err := decodeSnapshot(data)
+		if err != nil {
+			l.logger.Warn().Str("file", name).Msg("corrupt producer state snapshot, deleting it")
+			if err := l.fsys.Remove(name); err != nil {
+				return err
+			}
+			continue
+		}
+		state, from = st, max(snaps[i], from)
+		break
+	}
+	for i, s := range l.segs {
+		if i < len(l.segs)-1 && l.segs[i+1].base <= from {
+			continue
+		}
+		err := s.scan(s.lookup(from), s.size.Load(), func(h BatchHeader, _ int64) bool {
+			if h.LastOffset() >= from {
+				state.update(h)
+			}
+			return true
+		})
+		if err != nil {
+			return err
+		}
+	}
+	l.producers = state
+	return nil
+}
+
+// writeSnapshotLocked writes the producer state as <offset>.snapshot and deletes snapshots
+// below the first segment, keeping the newest.
+func (l *Log) writeSnapshotLocked(offset int64) error {
+	if err := writeFileAtomic(l.fsys, snapshotName(l.dir, offset), l.producers.encodeSnapshot()); err != nil {
+		return err
+	}
+	return l.cleanSnapshotsLocked()
+}
+
+func (l *Log) cleanSnapshotsLocked() error {
+	snaps, err := listSnapshots(l.fsys, l.dir)
+	if err != nil {
+		return err
+	}
+	for i, off := range snaps {
+		if i < len(snaps)-1 && off < l.segs[0].base {
+			if err := l.fsys.Remove(snapshotName(l.dir, off)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
