@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/klassik/klassik/record"
 	"github.com/rs/zerolog"
 )
 
@@ -96,10 +97,11 @@ type cleanSource struct {
 }
 
 type cleanPlan struct {
-	srcs        []cleanSource
-	firstDirty  int64
-	firstIdx    int // first source of the dirty section
-	truncations int64
+	decompressLimit int // cap on one batch's decompressed records (max.message.bytes based)
+	srcs            []cleanSource
+	firstDirty      int64
+	firstIdx        int // first source of the dirty section
+	truncations     int64
 }
 
 func (p *cleanPlan) close() {
@@ -138,13 +140,13 @@ func (l *Log) Compact(nowMs, highWatermark int64) (CompactStats, error) {
 			if h.Control() || h.LastOffset() < p.firstDirty {
 				return nil
 			}
-			recs, err := decodeRecords(h, b)
+			recs, err := decodeRecords(h, b, p.decompressLimit)
 			if err != nil {
 				return err
 			}
 			for _, r := range recs {
-				if r.key != nil && r.offset >= p.firstDirty {
-					keys[string(r.key)] = r.offset
+				if r.Key != nil && r.Offset >= p.firstDirty {
+					keys[string(r.Key)] = r.Offset
 				}
 			}
 			return nil
@@ -236,7 +238,7 @@ func (l *Log) planClean(cfg Config, nowMs, hw int64) (*cleanPlan, error) {
 	} else if total > 0 && float64(dirty)/float64(total) < cfg.MinCleanableDirtyRatio {
 		return nil, nil
 	}
-	p := &cleanPlan{firstDirty: firstDirty, firstIdx: firstIdx, truncations: l.truncations.Load()}
+	p := &cleanPlan{decompressLimit: decompressLimit(cfg.MaxMessageBytes), firstDirty: firstDirty, firstIdx: firstIdx, truncations: l.truncations.Load()}
 	for i := 0; i < k; i++ {
 		s := segs[i]
 		f, err := l.fsys.OpenFile(segmentName(l.dir, s.base, logSuffix), os.O_RDONLY, 0)
@@ -282,14 +284,14 @@ func (l *Log) cleanGroup(p *cleanPlan, grp []cleanSource, keys map[string]int64,
 		wasClean := src.end <= p.firstDirty
 		horizon := nowMs - cfg.DeleteRetentionMs
 		dropTombstones := wasClean && src.largestTs < horizon
-		keep := func(r record) bool {
-			if r.key == nil {
+		keep := func(r record.Record) bool {
+			if r.Key == nil {
 				return false
 			}
-			if o, ok := keys[string(r.key)]; ok && r.offset < o {
+			if o, ok := keys[string(r.Key)]; ok && r.Offset < o {
 				return false
 			}
-			if r.tombstone {
+			if r.Tombstone() {
 				if dropTombstones {
 					st.TombstonesRemoved++
 					return false
@@ -304,7 +306,7 @@ func (l *Log) cleanGroup(p *cleanPlan, grp []cleanSource, keys map[string]int64,
 			if _, err := CheckBatch(b); err != nil {
 				return err
 			}
-			nb, kept, total, err := filterBatch(h, b, keep)
+			nb, kept, total, err := filterBatch(h, b, decompressLimit(cfg.MaxMessageBytes), keep)
 			if err != nil {
 				return err
 			}

@@ -84,9 +84,9 @@ func compactConfig() Config {
 
 // liveRecords reads the whole log and decodes every record, checking CRCs and that offsets
 // increase.
-func liveRecords(t testing.TB, l *Log) []record {
+func liveRecords(t testing.TB, l *Log) []testRecord {
 	t.Helper()
-	var out []record
+	var out []testRecord
 	prev := int64(-1)
 	for off := l.LogStartOffset(); off < l.LogEndOffset(); {
 		b, err := l.Read(off, 1<<20, -1, true)
@@ -100,7 +100,7 @@ func liveRecords(t testing.TB, l *Log) []record {
 			if _, err := CheckBatch(batch); err != nil {
 				return err
 			}
-			recs, err := decodeRecords(h, batch)
+			recs, err := testDecodeRecords(h, batch)
 			if err != nil {
 				return err
 			}
@@ -148,7 +148,7 @@ func (m *model) append(t testing.TB, l *Log, ts int64, codec int8, recs ...kv) {
 
 // check verifies that every record read is one that was written at that offset, and that
 // the latest record of every key is there (tombstones excepted when allowDropped).
-func (m *model) check(t testing.TB, l *Log, tombstonesMayGo bool) []record {
+func (m *model) check(t testing.TB, l *Log, tombstonesMayGo bool) []testRecord {
 	t.Helper()
 	recs := liveRecords(t, l)
 	seen := map[int64]bool{}
@@ -601,7 +601,7 @@ func TestCompactConcurrentWithAppendsAndReads(t *testing.T) {
 					if _, err := CheckBatch(batch); err != nil {
 						return err
 					}
-					recs, err := decodeRecords(h, batch)
+					recs, err := testDecodeRecords(h, batch)
 					if err != nil {
 						return err
 					}

@@ -53,7 +53,7 @@ func (l *Log) AppendAsLeader(records []byte, leaderEpoch int32, nowMs int64) (Ap
 		return AppendResult{}, err
 	}
 	if cfg.compacts() {
-		if err := checkKeys(records); err != nil {
+		if err := checkKeys(records, cfg.MaxMessageBytes); err != nil {
 			return AppendResult{}, err
 		}
 	}

@@ -139,42 +139,16 @@ func (l *Log) findRecordByTime(s *segment, h BatchHeader, pos, ts, minOffset int
 	if err := readFull(s.log, b, pos); err != nil {
 		return 0, 0, err
 	}
-	recs := b[BatchHeaderSize:]
-	for len(recs) > 0 {
-		length, n := varint(recs)
-		if n <= 0 || length < 0 || int64(n)+length > int64(len(recs)) {
-			break
-		}
-		r := recs[n : int64(n)+length]
-		recs = recs[int64(n)+length:]
-		if len(r) < 1 {
-			break
-		}
-		tsDelta, m := varint(r[1:])
-		if m <= 0 {
-			break
-		}
-		offDelta, k := varint(r[1+m:])
-		if k <= 0 {
-			break
-		}
-		rts, roff := h.BaseTimestamp+tsDelta, h.BaseOffset+offDelta
-		if roff >= minOffset && rts >= ts {
-			return roff, rts, nil
+	// An undecodable batch answers with its header's values, as before the records were
+	// looked at (the batch passed its CRC check on append or recovery).
+	recs, err := decodeRecords(h, b, len(b))
+	if err != nil {
+		return max(h.BaseOffset, minOffset), h.MaxTimestamp, nil
+	}
+	for _, r := range recs {
+		if r.Offset >= minOffset && r.Timestamp >= ts {
+			return r.Offset, r.Timestamp, nil
 		}
 	}
 	return max(h.BaseOffset, minOffset), h.MaxTimestamp, nil
-}
-
-// varint decodes a zigzag varint as Kafka's records use.
-func varint(b []byte) (int64, int) {
-	var ux uint64
-	for i := 0; i < len(b) && i < 10; i++ {
-		c := b[i]
-		ux |= uint64(c&0x7f) << (7 * i)
-		if c < 0x80 {
-			return int64(ux>>1) ^ -int64(ux&1), i + 1
-		}
-	}
-	return 0, 0
 }

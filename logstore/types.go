@@ -3,6 +3,8 @@ package logstore
 import (
 	"errors"
 	"strings"
+
+	"github.com/klassik/klassik/record"
 )
 
 // TopicPartition names one partition.
@@ -124,9 +126,9 @@ func (c Config) deletes() bool {
 
 // Errors returned by appends and reads; broker maps them to Kafka error codes.
 var (
-	ErrCorruptRecord        = errors.New("corrupt record batch")                         // CORRUPT_MESSAGE
+	ErrCorruptRecord        = record.ErrCorrupt                                          // CORRUPT_MESSAGE
 	ErrMessageTooLarge      = errors.New("record batch larger than max.message.bytes")   // MESSAGE_TOO_LARGE
-	ErrUnsupportedMagic     = errors.New("record batch magic is not 2")                  // UNSUPPORTED_FOR_MESSAGE_FORMAT
+	ErrUnsupportedMagic     = record.ErrUnsupportedMagic                                 // UNSUPPORTED_FOR_MESSAGE_FORMAT
 	ErrInvalidRecord        = errors.New("invalid record")                               // INVALID_RECORD
 	ErrOutOfOrderSequence   = errors.New("out of order sequence number")                 // OUT_OF_ORDER_SEQUENCE_NUMBER
 	ErrInvalidProducerEpoch = errors.New("producer epoch is older than the current one") // INVALID_PRODUCER_EPOCH
