@@ -72,6 +72,9 @@ func (b *Broker) writeMetrics(w io.Writer) {
 	counter("kafka_server_brokertopicmetrics_bytesout_total", "Record bytes sent to consumers and followers.", m.bytesOut.Load())
 	counter("kafka_server_replicamanager_isrshrinks_total", "ISR shrinks of partitions this broker leads.", m.isrShrinks.Load())
 	counter("kafka_server_replicamanager_isrexpands_total", "ISR expansions of partitions this broker leads.", m.isrExpands.Load())
+	if b.groups != nil {
+		counter("kafka_coordinator_group_corrupt_records_total", "Batches and records of __consumer_offsets the group loader could not decode and skipped.", b.groups.CorruptRecords())
+	}
 
 	var leaders, underReplicated int64
 	for _, p := range b.rm.all() {

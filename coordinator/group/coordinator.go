@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf16"
 
@@ -105,7 +106,13 @@ type Coordinator struct {
 
 	newMemberJoinTimeout time.Duration
 	now                  func() time.Time
+
+	corruptRecords atomic.Int64 // see CorruptRecords
 }
+
+// CorruptRecords counts the batches and records of __consumer_offsets that the loader could
+// not decode and skipped (kafka_coordinator_group_corrupt_records_total).
+func (c *Coordinator) CorruptRecords() int64 { return c.corruptRecords.Load() }
 
 // New returns a coordinator that leads no partition yet; the broker calls BecomeLeader for each
 // __consumer_offsets partition it leads.

@@ -78,10 +78,10 @@ func (l *fakeLog) Read(p int32, offset int64, maxBytes int) ([]byte, int64, erro
 func (l *fakeLog) LogStartOffset(int32) (int64, error) { return 0, nil }
 
 // records returns every record of partition p in log order.
-func (l *fakeLog) records(p int32) []record {
+func (l *fakeLog) records(p int32) []offsetsRecord {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	var out []record
+	var out []offsetsRecord
 	for _, b := range l.part(p).batches {
 		d, err := decodeBatch(b)
 		if err != nil {

@@ -281,7 +281,7 @@ func (c *Coordinator) updateStaticMemberAndRebalance(g *group, oldID, newID, ins
 			return
 		}
 		gen := g.generation
-		batch := encodeBatch(c.nowMs(), []record{{Timestamp: c.nowMs(), Key: groupMetadataKey(g.id), Value: g.metadataValue(nil)}})
+		batch := encodeBatch(c.nowMs(), []offsetsRecord{{Timestamp: c.nowMs(), Key: groupMetadataKey(g.id), Value: g.metadataValue(nil)}})
 		c.store(g, batch, func(err error) {
 			if g.generation != gen || !g.is(stateStable) || g.members[newID] != m {
 				return // the group moved on; the member takes part in whatever happens now
@@ -410,7 +410,7 @@ func (c *Coordinator) onCompleteJoin(g *group) {
 	g.initNextGeneration(c.nowMs())
 	if g.is(stateEmpty) {
 		c.logger.Info().Str("group", g.id).Int32("generation", g.generation).Msg("group is now empty")
-		batch := encodeBatch(c.nowMs(), []record{{Timestamp: c.nowMs(), Key: groupMetadataKey(g.id), Value: g.metadataValue(nil)}})
+		batch := encodeBatch(c.nowMs(), []offsetsRecord{{Timestamp: c.nowMs(), Key: groupMetadataKey(g.id), Value: g.metadataValue(nil)}})
 		c.store(g, batch, func(err error) {
 			if err != nil {
 				c.logger.Warn().Err(err).Str("group", g.id).Msg("failed to write empty group metadata")

@@ -2,7 +2,10 @@ package group
 
 import (
 	"context"
+	"errors"
 	"time"
+
+	"github.com/klassik/klassik/record"
 )
 
 // loadPartition is GroupMetadataManager.doLoadGroupsAndOffsets: it reads the partition from
@@ -63,6 +66,17 @@ func (c *Coordinator) loadPartition(ctx context.Context, p int32, st *partitionS
 		Msg("loaded __consumer_offsets partition")
 }
 
+// skipCorrupt logs and counts one batch or record of partition p that cannot be decoded.
+func (c *Coordinator) skipCorrupt(p int32, offset int64, err error, msg string) {
+	c.corruptRecords.Add(1)
+	c.logger.Warn().Err(err).Int32("partition", p).Int64("offset", offset).Msg(msg)
+}
+
+// decompressLimit caps what one batch of __consumer_offsets may decompress to: the loader's
+// buffer (offsets.load.buffer.size) bounds the compressed batches it reads, and 16 times that
+// bounds their records, far above what offset commits and group metadata compress to.
+func (c *Coordinator) decompressLimit() int { return 16 * c.cfg.OffsetsLoadBufferSize }
+
 type groupTP struct {
 	group string
 	tp    topicPartition
@@ -79,12 +93,26 @@ func (c *Coordinator) readPartition(ctx context.Context, p int32) ([]*group, err
 	}
 	for ctx.Err() == nil {
 		buf, hw, err := c.log.Read(p, off, c.cfg.OffsetsLoadBufferSize)
+		if errors.Is(err, record.ErrCorrupt) {
+			// The log found a batch failing its CRC check (see package logstore): as below,
+			// load what came before it rather than retry forever.
+			c.skipCorrupt(p, off, err, "__consumer_offsets partition loaded only up to a corrupt batch")
+			break
+		}
 		if err != nil {
 			return nil, err
 		}
-		batches, errs := splitBatches(buf)
+		batches, errs, whole := splitBatches(buf, c.decompressLimit())
 		for _, err := range errs {
-			c.logger.Warn().Err(err).Int32("partition", p).Msg("skipping undecodable record batch in __consumer_offsets")
+			c.skipCorrupt(p, off, err, "skipping undecodable record batch in __consumer_offsets")
+		}
+		if !whole && len(batches) == 0 {
+			// A batch whose framing or CRC is broken: nothing after it can be located.
+			// Kafka's loader also gives up here and serves what it loaded; retrying would
+			// keep every group of the partition loading forever.
+			c.logger.Error().Int32("partition", p).Int64("offset", off).
+				Msg("__consumer_offsets partition loaded only up to a corrupt batch")
+			break
 		}
 		if len(batches) == 0 {
 			break
@@ -92,10 +120,10 @@ func (c *Coordinator) readPartition(ctx context.Context, p int32) ([]*group, err
 		for _, b := range batches {
 			off = max(off, b.NextOffset)
 			switch {
-			case b.Records == nil:
-				continue // undecodable, logged above
 			case b.Control:
 				continue // transaction markers: this coordinator writes no transactional commits
+			case b.Records == nil:
+				continue // undecodable, logged above
 			case b.Transactional:
 				c.logger.Warn().Int32("partition", p).Int64("offset", b.BaseOffset).
 					Msg("skipping transactional batch in __consumer_offsets (transactional offset commits are not supported)")
@@ -104,7 +132,7 @@ func (c *Coordinator) readPartition(ctx context.Context, p int32) ([]*group, err
 			for _, r := range b.Records {
 				k, err := parseKey(r.Key)
 				if err != nil {
-					c.logger.Warn().Err(err).Int32("partition", p).Int64("offset", r.Offset).Msg("ignoring record with unknown key")
+					c.skipCorrupt(p, r.Offset, err, "ignoring record with an undecodable key")
 					continue
 				}
 				if k.isOffset {
@@ -115,7 +143,7 @@ func (c *Coordinator) readPartition(ctx context.Context, p int32) ([]*group, err
 					}
 					o, err := parseOffsetValue(r.Value)
 					if err != nil {
-						c.logger.Warn().Err(err).Int32("partition", p).Int64("offset", r.Offset).Msg("ignoring undecodable offset commit")
+						c.skipCorrupt(p, r.Offset, err, "ignoring undecodable offset commit")
 						continue
 					}
 					offsets[key] = o
@@ -143,6 +171,7 @@ func (c *Coordinator) readPartition(ctx context.Context, p int32) ([]*group, err
 	for id, v := range groupValues {
 		g, err := loadGroupValue(id, p, v, now)
 		if err != nil {
+			c.corruptRecords.Add(1)
 			c.logger.Warn().Err(err).Str("group", id).Msg("ignoring undecodable group metadata")
 			continue
 		}
@@ -216,12 +245,12 @@ func (c *Coordinator) cleanupGroups(groups []*group, selector func(*group) []top
 			continue
 		}
 		now := c.nowMs()
-		var recs []record
+		var recs []offsetsRecord
 		for _, tp := range removed {
-			recs = append(recs, record{Timestamp: now, Key: offsetCommitKey(g.id, tp.topic, tp.partition)})
+			recs = append(recs, offsetsRecord{Timestamp: now, Key: offsetCommitKey(g.id, tp.topic, tp.partition)})
 		}
 		if dead && c.removeGroupIfSame(g) && gen > 0 {
-			recs = append(recs, record{Timestamp: now, Key: groupMetadataKey(g.id)})
+			recs = append(recs, offsetsRecord{Timestamp: now, Key: groupMetadataKey(g.id)})
 		}
 		if len(recs) == 0 {
 			g.mu.Unlock()

@@ -117,10 +117,10 @@ func (c *Coordinator) commitOffsets(ctx context.Context, groupID string, gen int
 	}
 
 	now := c.nowMs()
-	var recs []record
+	var recs []offsetsRecord
 	for _, it := range items {
 		if !it.tooLarge {
-			recs = append(recs, record{Timestamp: now, Key: offsetCommitKey(groupID, it.tp.topic, it.tp.partition), Value: offsetCommitValue(it.entry)})
+			recs = append(recs, offsetsRecord{Timestamp: now, Key: offsetCommitKey(groupID, it.tp.topic, it.tp.partition), Value: offsetCommitValue(it.entry)})
 		}
 	}
 	if len(recs) == 0 {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/binary"
+	"fmt"
 	"hash/crc32"
 	"testing"
 
@@ -42,7 +43,7 @@ func TestPartitionFor(t *testing.T) {
 }
 
 func TestEncodeBatchDecodesWithKmsg(t *testing.T) {
-	recs := []record{
+	recs := []offsetsRecord{
 		{Timestamp: 1000, Key: []byte("k1"), Value: []byte("v1")},
 		{Timestamp: 1005, Key: []byte("k2"), Value: nil}, // tombstone
 		{Timestamp: 1001, Key: []byte("k3"), Value: []byte{}},
@@ -145,7 +146,7 @@ func TestDecodeBatchCodecs(t *testing.T) {
 		}},
 		"snappy": {2, func(b []byte) []byte { return s2.EncodeSnappy(nil, b) }},
 		"snappy-xerial": {2, func(b []byte) []byte {
-			out := append([]byte{}, xerialMagic...)
+			out := []byte{0x82, 'S', 'N', 'A', 'P', 'P', 'Y', 0}
 			out = binary.BigEndian.AppendUint32(out, 1)
 			out = binary.BigEndian.AppendUint32(out, 1)
 			for _, chunk := range [][]byte{b[:50], b[50:]} {
@@ -171,7 +172,7 @@ func TestDecodeBatchCodecs(t *testing.T) {
 	for name, cc := range codecs {
 		t.Run(name, func(t *testing.T) {
 			raw := kmsgBatch(t, cc.codec, cc.f)
-			batches, errs := splitBatches(append(raw, raw...))
+			batches, errs, _ := splitBatches(append(raw, raw...), 1<<20)
 			if len(errs) > 0 {
 				t.Fatal(errs)
 			}
@@ -192,14 +193,17 @@ func TestDecodeBatchCodecs(t *testing.T) {
 }
 
 func TestDecodeBatchRejectsCorruption(t *testing.T) {
-	raw := encodeBatch(1, []record{{Timestamp: 1, Key: []byte("k"), Value: []byte("v")}})
+	raw := encodeBatch(1, []offsetsRecord{{Timestamp: 1, Key: []byte("k"), Value: []byte("v")}})
 	raw[len(raw)-1] ^= 0xff
 	if _, err := decodeBatch(raw); err == nil {
 		t.Fatal("corrupt batch decoded")
 	}
 	// A truncated tail is not a batch.
-	good := encodeBatch(1, []record{{Timestamp: 1, Key: []byte("k"), Value: []byte("v")}})
-	batches, _ := splitBatches(append(good, good[:20]...))
+	good := encodeBatch(1, []offsetsRecord{{Timestamp: 1, Key: []byte("k"), Value: []byte("v")}})
+	batches, errs, ok := splitBatches(append(good, good[:20]...), 1<<20)
+	if ok || len(errs) != 1 {
+		t.Fatalf("truncated tail: ok %v, errs %v", ok, errs)
+	}
 	if len(batches) != 1 {
 		t.Fatalf("%d batches", len(batches))
 	}
@@ -238,4 +242,16 @@ func TestKeyValueSchemas(t *testing.T) {
 			t.Errorf("round trip %+v -> %+v %v", e, got, err)
 		}
 	}
+}
+
+// decodeBatch decodes the one whole batch in raw.
+func decodeBatch(raw []byte) (decodedBatch, error) {
+	bs, errs, _ := splitBatches(raw, 1<<20)
+	if len(errs) > 0 {
+		return decodedBatch{}, errs[0]
+	}
+	if len(bs) != 1 {
+		return decodedBatch{}, fmt.Errorf("%d batches", len(bs))
+	}
+	return bs[0], nil
 }

@@ -188,7 +188,7 @@ func (c *Coordinator) handleSync(req *kmsg.SyncGroupRequest, ch chan syncResult)
 			}
 		}
 		gen := g.generation
-		batch := encodeBatch(c.nowMs(), []record{{Timestamp: c.nowMs(), Key: groupMetadataKey(g.id), Value: g.metadataValue(assignment)}})
+		batch := encodeBatch(c.nowMs(), []offsetsRecord{{Timestamp: c.nowMs(), Key: groupMetadataKey(g.id), Value: g.metadataValue(assignment)}})
 		c.store(g, batch, func(err error) {
 			if !g.is(stateCompletingRebalance) || g.generation != gen {
 				return // a member joined or left meanwhile; the new rebalance answers everyone
