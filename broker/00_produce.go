@@ -76,6 +76,9 @@ func (b *Broker) handleProduce(ctx context.Context, req *wire.Request) (kmsg.Res
 				if r.Acks != 0 && r.Acks != 1 && r.Acks != -1 {
 					return kerr.InvalidRequiredAcks
 				}
+				if err := validateClientProduce(rt.Topic, rp.Records); err != nil {
+					return err
+				}
 				p := b.rm.get(topicPartition{rt.Topic, rp.Partition})
 				if p == nil {
 					if _, known := b.meta.get().partition(rt.Topic, rp.Partition); known {
