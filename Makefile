@@ -4,7 +4,8 @@
 #   make test      install test dependencies, vet, unit tests, integration tests
 #   make race      every test with the race detector (the broker binary too)
 #   make lint      gofmt, go vet, staticcheck
-#   make fuzz      fuzz the wire protocol's request reader for FUZZTIME
+#   make fuzz      every fuzz target (request reader, record batches, codecs, __consumer_offsets
+#                  schemas) for FUZZTIME each; make fuzz-smoke: FUZZSMOKE (5s) each, run by make test
 #   make bench     Go benchmarks of every package
 #   make throughput  franz-go produce/consume throughput: one klassik broker next to kfake
 #                  (BROKERS=3: three brokers, replication factor 3, acks=all, next to a 3-broker kfake)
@@ -22,7 +23,7 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 RACE_PKGS := ./wire/... ./broker/... ./coordinator/... ./zkclient/...
 UNIT_PKGS = $(shell $(GO) list ./... | grep -v -e '/integration$$' -e '/wire' -e '/broker' -e '/coordinator' -e '/zkclient')
 
-.PHONY: all build deps test unit integration race lint fuzz bench throughput kgo-suite run clean chaos
+.PHONY: all build deps test unit integration race lint fuzz fuzz-smoke bench throughput kgo-suite run clean chaos
 
 all: build
 
@@ -35,6 +36,7 @@ deps:
 test: deps
 	$(GO) vet ./...
 	$(MAKE) --no-print-directory unit
+	$(MAKE) --no-print-directory fuzz-smoke
 	$(MAKE) --no-print-directory integration
 
 unit:
@@ -55,8 +57,31 @@ lint:
 	$(GO) run $(STATICCHECK) ./...
 	cd bench && $(GO) vet ./... && $(GO) run $(STATICCHECK) ./...
 
+# Every fuzz target, as "package:target" (go test -fuzz takes one target of one package at a
+# time). The seed corpora are the f.Add calls of each target (and testdata/fuzz/<target> where
+# a package has one).
+# Interesting inputs are minimised for at most one execution: minimising the larger ones
+# stalls a worker for seconds and steals the bounded run's time.
+FUZZ_TARGETS := \
+	./wire/:FuzzReadRequest \
+	./record/:FuzzDecodeBatch \
+	./record/:FuzzDecompressGzip \
+	./record/:FuzzDecompressSnappy \
+	./record/:FuzzDecompressLZ4 \
+	./record/:FuzzDecompressZstd \
+	./coordinator/group/:FuzzOffsetsKey \
+	./coordinator/group/:FuzzOffsetsValue \
+	./coordinator/group/:FuzzLoadBatches
+FUZZSMOKE ?= 5s
+
 fuzz:
-	$(GO) test -run='^$$' -fuzz='^FuzzReadRequest$$' -fuzztime=$(FUZZTIME) ./wire/
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		echo "fuzz $${t#*:} ($${t%%:*}) for $(FUZZTIME)"; \
+		$(GO) test -run='^$$' -fuzz="^$${t#*:}$$" -fuzztime=$(FUZZTIME) -fuzzminimizetime=1x "$${t%%:*}"; \
+	done
+
+fuzz-smoke:
+	@$(MAKE) --no-print-directory fuzz FUZZTIME=$(FUZZSMOKE)
 
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem $$($(GO) list ./... | grep -v '/integration$$')

@@ -94,7 +94,7 @@ func TestLoaderSkipsCorruptRecords(t *testing.T) {
 	for _, b := range [][]byte{
 		commit("before", 1),
 		snappyBombBatch(),
-		encodeBatch(1, []offsetsRecord{{Timestamp: 1, Key: []byte{0, 7, 1}, Value: []byte("x")}}),                   // unknown key version
+		encodeBatch(1, []offsetsRecord{{Timestamp: 1, Key: []byte{0, 7, 1}, Value: []byte("x")}}),                    // unknown key version
 		encodeBatch(1, []offsetsRecord{{Timestamp: 1, Key: offsetCommitKey("bad", "t", 0), Value: []byte{0, 3, 1}}}), // truncated value
 		commit("after", 2),
 	} {
