@@ -171,6 +171,10 @@ func (p *partition) fetchInto(sp *kmsg.FetchResponseTopicPartition, rp kmsg.Fetc
 		if errors.Is(err, logstore.ErrOffsetOutOfRange) {
 			return 0, nil, kerr.OffsetOutOfRange
 		}
+		if errors.Is(err, logstore.ErrCorruptRecord) {
+			// A stored batch failed its CRC check: Kafka's Errors.forException answer.
+			return 0, nil, kerr.CorruptMessage
+		}
 		return 0, nil, kerr.KafkaStorageError
 	}
 	sp.RecordBatches = data

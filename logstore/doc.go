@@ -78,6 +78,31 @@
 // after it; the leader-epoch cache is its checkpoint, extended by recovered batches and cut
 // to the log.
 //
+// # Corruption in the middle of a log
+//
+// A batch that fails its checks (framing, magic 2, CRC-32C, offsets) somewhere other than the
+// tail is handled as Kafka's LogLoader and UnifiedLog handle it, by where it lies:
+//
+//   - At or above the recovery point, after an unclean shutdown: recovery scans every batch
+//     from the segment holding the recovery point to the end and truncates the log at the
+//     first invalid batch, deleting every later segment (LogSegment.recover). Nothing at or
+//     above the recovery point was known to be on disk, so it may be a torn write, and what
+//     follows it cannot be trusted to be a continuation; the records cut off are refetched from
+//     the leader when this broker follows, as after any truncation. The log is never left
+//     with a hole: offsets stay contiguous below the new log end.
+//   - Below the recovery point (fsynced, so never rescanned: bit rot, an operator's edit):
+//     Read checks the CRC of every batch it returns, which the record package computes with
+//     the processor's CRC-32C instruction, and a failing first batch is an error wrapping
+//     ErrCorruptRecord, which the broker answers as CORRUPT_MESSAGE (Kafka's
+//     Errors.forException of a CorruptRecordException). A read that meets it after valid
+//     batches returns those, so the next read reports it. The bytes are never served as
+//     data: a consumer, a follower (which would append them) and the group loader all see
+//     an error, not records. Kafka's leader sends stored bytes unchecked and leaves the CRC
+//     to the consumer's check.crcs and the follower's append validation; checking on read
+//     here means corrupt bytes never leave the broker, at the cost of one CRC pass per fetch.
+//     The batch stays on disk: deleting it would change offsets other replicas agree on, so it
+//     goes with retention, or when an operator deletes the replica and it is refetched.
+//
 // # IO and concurrency
 //
 // All IO goes through FS (pebble's vfs): OSFS for the operating system, MemFS for tests,

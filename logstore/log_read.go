@@ -15,7 +15,9 @@ import (
 // one segment: a read may return less than maxBytes when a segment ends.
 //
 // The first batch may start before offset (the caller skips records below it, as Kafka's
-// consumers do). The bytes are a fresh copy that the caller owns.
+// consumers do). The bytes are a fresh copy that the caller owns. Every batch returned passed
+// its CRC check; a first batch that fails it is an error wrapping ErrCorruptRecord (Kafka's
+// CORRUPT_MESSAGE), never data (see "Corruption in the middle of a log" in doc.go).
 func (l *Log) Read(offset int64, maxBytes int, maxOffset int64, minOneBatch bool) ([]byte, error) {
 	l.smu.RLock()
 	defer l.smu.RUnlock()
@@ -60,8 +62,19 @@ func (l *Log) Read(offset int64, maxBytes int, maxOffset int64, minOneBatch bool
 		end := 0
 		for end+batchLogOverhead <= len(buf) {
 			bh, err := ParseBatchHeader(buf[end:])
-			if err != nil || end+bh.Size() > len(buf) || bh.BaseOffset >= maxOffset {
+			if err == nil && (end+bh.Size() > len(buf) || bh.BaseOffset >= maxOffset) {
 				break
+			}
+			if err == nil {
+				_, err = CheckBatch(buf[end : end+bh.Size()])
+			}
+			if err != nil {
+				if end > 0 {
+					break // serve the valid batches before it; the next read reports it
+				}
+				// Never served as data: see "Corruption in the middle of a log" in doc.go.
+				return nil, fmt.Errorf("%w: %s-%d offset %d: batch at position %d of segment %d: %v",
+					ErrCorruptRecord, l.tp.Topic, l.tp.Partition, offset, pos, s.base, err)
 			}
 			end += bh.Size()
 		}
