@@ -17,10 +17,15 @@ import (
 // The first batch may start before offset (the caller skips records below it, as Kafka's
 // consumers do). The bytes are a fresh copy that the caller owns.
 func (l *Log) Read(offset int64, maxBytes int, maxOffset int64, minOneBatch bool) ([]byte, error) {
+	b, err := l.read(offset, maxBytes, maxOffset, minOneBatch)
+	return b, l.fail("read", err)
+}
+
+func (l *Log) read(offset int64, maxBytes int, maxOffset int64, minOneBatch bool) ([]byte, error) {
 	l.smu.RLock()
 	defer l.smu.RUnlock()
-	if l.closed.Load() {
-		return nil, ErrClosed
+	if err := l.usable("read"); err != nil {
+		return nil, err
 	}
 	leo, start := l.leo.Load(), l.logStart.Load()
 	if offset < start || offset > leo {
