@@ -42,8 +42,8 @@ type Log struct {
 	offline     atomic.Bool
 	onIOError   func(error)
 	lastFlushMs atomic.Int64 // when the log was last flushed (or opened), Unix ms
-	epochs    *epochCache
-	producers *producerState
+	epochs      *epochCache
+	producers   *producerState
 
 	// Compaction (cleaner.go). cmu serialises Compact calls; firstDirty is the cleaner
 	// checkpoint: offsets below it were cleaned. truncations counts truncations, so a clean
