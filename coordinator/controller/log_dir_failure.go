@@ -105,10 +105,15 @@ func (c *Controller) onReplicasOffline(e offlineReplicasEvent) error {
 	}
 	var parts []tp
 	for _, p := range st.storageErrors(e.resp) {
-		if st.exists(p) && !st.deleting[p.Topic] && slices.Contains(st.replicas(p), e.broker) {
-			if _, ok := st.leadership[p]; ok {
-				parts = append(parts, p)
-			}
+		if st.offlineDirs[e.broker][p] || !st.exists(p) || st.deleting[p.Topic] || !slices.Contains(st.replicas(p), e.broker) {
+			continue // known already, or nothing to move
+		}
+		if st.offlineDirs[e.broker] == nil {
+			st.offlineDirs[e.broker] = map[tp]bool{}
+		}
+		st.offlineDirs[e.broker][p] = true
+		if _, ok := st.leadership[p]; ok {
+			parts = append(parts, p)
 		}
 	}
 	if len(parts) == 0 {
