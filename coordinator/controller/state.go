@@ -40,7 +40,7 @@ type clusterState struct {
 	// offlineDirs is Kafka's replicasOnOfflineDirs: replicas of live brokers whose log dir
 	// failed, by broker. Cleared when the broker fails or re-registers.
 	offlineDirs map[int32]map[tp]bool
-	deleting   map[string]bool                // topics queued for deletion
+	deleting    map[string]bool // topics queued for deletion
 }
 
 func newClusterState(controllerID int32, epoch zkclient.ControllerEpoch) *clusterState {
