@@ -81,6 +81,9 @@ func (b *Broker) handleProduce(ctx context.Context, req *wire.Request) (kmsg.Res
 				}
 				p := b.rm.get(topicPartition{rt.Topic, rp.Partition})
 				if p == nil {
+					if b.rm.isOffline(topicPartition{rt.Topic, rp.Partition}) {
+						return errorf(kerr.KafkaStorageError, "the log dir of this replica on broker %d has failed", b.cfg.BrokerID)
+					}
 					if _, known := b.meta.get().partition(rt.Topic, rp.Partition); known {
 						return kerr.NotLeaderForPartition
 					}

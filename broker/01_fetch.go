@@ -91,6 +91,8 @@ func (b *Broker) fetchOnce(r *kmsg.FetchRequest, replicaID int32) (*kmsg.FetchRe
 			switch {
 			case name == "" && r.Version >= 13:
 				sp.ErrorCode = kerr.UnknownTopicID.Code
+			case p == nil && b.rm.isOffline(topicPartition{name, rp.Partition}):
+				sp.ErrorCode = kerr.KafkaStorageError.Code
 			case p == nil:
 				if _, known := snap.partition(name, rp.Partition); known {
 					sp.ErrorCode = kerr.NotLeaderForPartition.Code

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/klassik/klassik/logstore"
 	"github.com/klassik/klassik/wire"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -74,6 +75,9 @@ func errCode(err error) int16 {
 	var ke *kerr.Error
 	if errors.As(err, &ke) {
 		return ke.Code
+	}
+	if errors.Is(err, logstore.ErrLogDirOffline) {
+		return kerr.KafkaStorageError.Code
 	}
 	return kerr.UnknownServerError.Code
 }

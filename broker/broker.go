@@ -51,6 +51,10 @@ type Broker struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
+
+	fatal    chan struct{} // closed by setFatal (log_dir_failure.go)
+	fatalMu  sync.Mutex
+	fatalErr error
 }
 
 // New makes a broker from a validated configuration. Start brings it up.
@@ -63,6 +67,7 @@ func New(cfg *conf.Config, logger zerolog.Logger) *Broker {
 		metrics: newMetrics(),
 		ctx:     ctx,
 		cancel:  cancel,
+		fatal:   make(chan struct{}),
 	}
 	b.log = b.base.With().Str("component", "broker").Logger()
 	b.rm = newReplicaManager(b)
@@ -134,6 +139,7 @@ func (b *Broker) Start() (err error) {
 	}, b.zk, b.channel, b.base)
 	b.goRun(func() { b.ctrl.Run(b.ctx) })
 	b.goRun(b.zkEventLoop)
+	b.goRun(b.logDirFailureHandler)
 	b.goRun(b.housekeeping)
 	if b.cfg.LogCleanerEnable {
 		b.goRun(b.logCleaner)
@@ -233,6 +239,8 @@ func (b *Broker) housekeeping() {
 	isrEvery := time.Duration(b.cfg.ReplicaLagTimeMaxMs/2) * time.Millisecond
 	hwTick, retTick, isrTick := time.NewTicker(hwEvery), time.NewTicker(retentionEvery), time.NewTicker(isrEvery)
 	recoveryTick := time.NewTicker(60 * time.Second)
+	flushTick := time.NewTicker(flushCheckInterval(b.cfg.LogFlushIntervalMs))
+	defer flushTick.Stop()
 	defer hwTick.Stop()
 	defer retTick.Stop()
 	defer isrTick.Stop()
@@ -249,12 +257,27 @@ func (b *Broker) housekeeping() {
 			if err := b.logs.Checkpoint(); err != nil {
 				b.log.Error().Err(err).Msg("writing recovery point checkpoint")
 			}
+		case <-flushTick.C:
+			if err := b.logs.FlushDirtyLogs(time.Now().UnixMilli()); err != nil {
+				b.log.Error().Err(err).Msg("flushing logs (flush.ms)")
+			}
 		case <-retTick.C:
 			b.applyRetention()
 		case <-isrTick.C:
 			b.maybeShrinkISRs()
 		}
 	}
+}
+
+// flushCheckInterval is how often logs are checked against flush.ms (Kafka's
+// log.flush.scheduler.interval.ms): log.flush.interval.ms when set and shorter, else every
+// second, so a per-topic flush.ms of a second or more is honoured too.
+func flushCheckInterval(brokerFlushMs int64) time.Duration {
+	every := time.Second
+	if brokerFlushMs > 0 {
+		every = min(every, time.Duration(brokerFlushMs)*time.Millisecond)
+	}
+	return max(every, 10*time.Millisecond)
 }
 
 func (b *Broker) applyRetention() {
@@ -309,6 +332,14 @@ func (b *Broker) Shutdown() {
 	}
 	b.closeAll()
 	b.log.Info().Msg("shut down")
+}
+
+// Halt stops the broker without a controlled shutdown (after a fatal error): listeners,
+// fetchers and logs close and the ZooKeeper session ends, so the controller sees the broker
+// go at once.
+func (b *Broker) Halt() {
+	b.log.Warn().Msg("halting")
+	b.closeAll()
 }
 
 func (b *Broker) closeAll() {

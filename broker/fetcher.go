@@ -2,12 +2,14 @@ package broker
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"strconv"
 	"sync"
 	"time"
 
+	"github.com/klassik/klassik/logstore"
 	"github.com/klassik/klassik/wire"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -176,6 +178,11 @@ func (f *replicaFetcher) run() {
 	}
 }
 
+// backoff is replica.fetch.backoff.ms: the wait before retrying anything that failed.
+func (f *replicaFetcher) backoff() time.Duration {
+	return time.Duration(max(f.b.cfg.ReplicaFetchBackoffMs, 1)) * time.Millisecond
+}
+
 func (f *replicaFetcher) sleep(d time.Duration) {
 	select {
 	case <-f.ctx.Done():
@@ -261,8 +268,12 @@ func (f *replicaFetcher) appendFetched(fp *fetchPartition, rp kmsg.FetchResponse
 	}
 	if len(rp.RecordBatches) > 0 {
 		if _, err := p.log.AppendAsFollower(rp.RecordBatches); err != nil {
+			// Never retried at once: a failed disk takes the log dir offline (the partition
+			// then leaves this fetcher); anything else re-checks the divergence point after
+			// replica.fetch.backoff.ms.
 			f.b.log.Error().Err(err).Str("topic", p.tp.topic).Int32("partition", p.tp.partition).Msg("appending fetched batches")
-			fp.truncate = true
+			fp.backoffTill = time.Now().Add(f.backoff())
+			fp.truncate = !errors.Is(err, logstore.ErrLogDirOffline)
 			return
 		}
 	}
@@ -284,6 +295,8 @@ func (f *replicaFetcher) handleOutOfRange(fp *fetchPartition, rp kmsg.FetchRespo
 	if rp.LogStartOffset >= 0 && p.log.LogEndOffset() < rp.LogStartOffset {
 		if err := p.log.TruncateFullyAndStartAt(rp.LogStartOffset); err == nil {
 			p.hw = rp.LogStartOffset
+		} else {
+			fp.backoffTill = time.Now().Add(f.backoff())
 		}
 		return
 	}
@@ -296,8 +309,9 @@ func (f *replicaFetcher) handleOutOfRange(fp *fetchPartition, rp kmsg.FetchRespo
 func (f *replicaFetcher) truncateIfNeeded(client *wire.Client) error {
 	f.mu.Lock()
 	var todo []*fetchPartition
+	now := time.Now()
 	for _, fp := range f.parts {
-		if fp.truncate {
+		if fp.truncate && !now.Before(fp.backoffTill) {
 			todo = append(todo, fp)
 		}
 	}
@@ -379,6 +393,7 @@ func (f *replicaFetcher) truncateTo(fp *fetchPartition, offset int64) {
 	if offset < p.log.LogEndOffset() {
 		if err := p.log.TruncateTo(offset); err != nil {
 			f.b.log.Error().Err(err).Str("topic", p.tp.topic).Int32("partition", p.tp.partition).Msg("truncating")
+			fp.backoffTill = time.Now().Add(f.backoff())
 			return
 		}
 		f.b.log.Info().Str("topic", p.tp.topic).Int32("partition", p.tp.partition).Int64("offset", offset).Msg("truncated to the leader's log")

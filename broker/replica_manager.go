@@ -4,6 +4,7 @@ import (
 	"sync"
 
 	"github.com/klassik/klassik/logstore"
+	"github.com/twmb/franz-go/pkg/kerr"
 )
 
 // replicaManager holds the partitions this broker hosts (Kafka's ReplicaManager). Safe for
@@ -13,11 +14,12 @@ type replicaManager struct {
 
 	mu              sync.RWMutex
 	parts           map[topicPartition]*partition
-	controllerEpoch int32 // the newest controller epoch seen in a LeaderAndIsr/StopReplica
+	offline         map[topicPartition]bool // replicas whose log dir failed (log_dir_failure.go)
+	controllerEpoch int32                   // the newest controller epoch seen in a LeaderAndIsr/StopReplica
 }
 
 func newReplicaManager(b *Broker) *replicaManager {
-	return &replicaManager{b: b, parts: map[topicPartition]*partition{}}
+	return &replicaManager{b: b, parts: map[topicPartition]*partition{}, offline: map[topicPartition]bool{}}
 }
 
 func (rm *replicaManager) get(tp topicPartition) *partition {
@@ -36,10 +38,14 @@ func (rm *replicaManager) all() []*partition {
 	return out
 }
 
-// getOrCreate returns the partition, opening (or creating) its log.
+// getOrCreate returns the partition, opening (or creating) its log. A replica whose log dir
+// failed is not created again elsewhere: KAFKA_STORAGE_ERROR until the broker restarts.
 func (rm *replicaManager) getOrCreate(tp topicPartition) (*partition, error) {
 	if p := rm.get(tp); p != nil {
 		return p, nil
+	}
+	if rm.isOffline(tp) {
+		return nil, kerr.KafkaStorageError
 	}
 	cfg := rm.b.topicConfigs.get(tp.topic)
 	log, err := rm.b.logs.GetOrCreate(logstore.TopicPartition{Topic: tp.topic, Partition: tp.partition}, cfg.log)

@@ -77,6 +77,7 @@ var topicConfigDefs = []topicConfigDef{
 	{"compression.type", "compression.type", func(c *conf.Config) string { return c.CompressionType }, oneOf("producer", "uncompressed", "gzip", "snappy", "lz4", "zstd")},
 	{"delete.retention.ms", "log.cleaner.delete.retention.ms", func(c *conf.Config) string { return i64s(c.LogCleanerDeleteRetentionMs) }, intRange(0, maxLong)},
 	{"flush.messages", "log.flush.interval.messages", func(c *conf.Config) string { return i64s(c.LogFlushIntervalMessages) }, intRange(1, maxLong)},
+	{"flush.ms", "log.flush.interval.ms", func(c *conf.Config) string { return i64s(flushMs(c.LogFlushIntervalMs)) }, intRange(0, maxLong)},
 	{"index.interval.bytes", "log.index.interval.bytes", func(c *conf.Config) string { return strconv.Itoa(c.LogIndexIntervalBytes) }, intRange(0, 1<<31-1)},
 	{"max.message.bytes", "message.max.bytes", func(c *conf.Config) string { return strconv.Itoa(c.MessageMaxBytes) }, intRange(0, 1<<31-1)},
 	{"message.timestamp.type", "log.message.timestamp.type", func(c *conf.Config) string { return c.LogMessageTimestampType }, oneOf("CreateTime", "LogAppendTime")},
@@ -150,6 +151,7 @@ func newTopicConfig(bc *conf.Config, overrides map[string]string) *topicConfig {
 		MaxMessageBytes:       int(num("max.message.bytes")),
 		MessageTimestampType:  tc.values["message.timestamp.type"],
 		FlushIntervalMessages: num("flush.messages"),
+		FlushMs:               max(num("flush.ms"), 1), // 0 (flush at every check) is logstore's "unset"
 		CleanupPolicy:         tc.values["cleanup.policy"],
 		// logstore reads 0 as Kafka's default and a negative value as 0.
 		DeleteRetentionMs:      zeroAsNegative(num("delete.retention.ms")),
@@ -159,6 +161,15 @@ func newTopicConfig(bc *conf.Config, overrides map[string]string) *topicConfig {
 	tc.minInsyncReplicas = int(num("min.insync.replicas"))
 	tc.uncleanElection = tc.values["unclean.leader.election.enable"] == "true"
 	return tc
+}
+
+// flushMs is the broker default of flush.ms: log.flush.interval.ms, whose null (-1) means
+// never (Kafka falls back to log.flush.scheduler.interval.ms, Long.MaxValue by default).
+func flushMs(brokerMs int64) int64 {
+	if brokerMs < 0 {
+		return maxLong
+	}
+	return brokerMs
 }
 
 func zeroAsNegative(n int64) int64 {

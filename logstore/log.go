@@ -4,6 +4,7 @@ import (
 	"errors"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/rs/zerolog"
 )
@@ -35,8 +36,14 @@ type Log struct {
 	// Guarded by wmu.
 	unflushed int64
 	closed    atomic.Bool
-	epochs    *epochCache
-	producers *producerState
+
+	// Log dir failure (dir_failure.go). offline is set by the first I/O error and never
+	// cleared; onIOError (set by the Manager before the log is shared) reports that error.
+	offline     atomic.Bool
+	onIOError   func(error)
+	lastFlushMs atomic.Int64 // when the log was last flushed (or opened), Unix ms
+	epochs      *epochCache
+	producers   *producerState
 
 	// Compaction (cleaner.go). cmu serialises Compact calls; firstDirty is the cleaner
 	// checkpoint: offsets below it were cleaned. truncations counts truncations, so a clean
@@ -108,19 +115,23 @@ func (l *Log) NumSegments() int {
 	return len(l.segs)
 }
 
-// Flush fsyncs everything up to the log end and moves the recovery point there.
+// Flush fsyncs everything up to the log end and moves the recovery point there. A failed
+// fsync takes the log offline (dir_failure.go): it is never retried as if it had worked.
 func (l *Log) Flush() error {
 	l.wmu.Lock()
 	defer l.wmu.Unlock()
-	if l.closed.Load() {
-		return ErrClosed
+	if err := l.usable("flush"); err != nil {
+		return err
 	}
-	return l.flushLocked()
+	return l.fail("flush", l.flushLocked(l.leo.Load(), 0))
 }
 
-func (l *Log) flushLocked() error {
-	leo, rp := l.leo.Load(), l.recoveryPoint.Load()
-	if leo <= rp && l.unflushed == 0 {
+// flushLocked fsyncs every segment from the recovery point on and moves the recovery point
+// to leo; pending counts messages written but not yet published (an append in progress).
+// Caller holds wmu and turns an error into the log going offline.
+func (l *Log) flushLocked(leo int64, pending int64) error {
+	rp := l.recoveryPoint.Load()
+	if leo <= rp && l.unflushed == 0 && pending == 0 {
 		return nil
 	}
 	for i, s := range l.segs {
@@ -133,7 +144,25 @@ func (l *Log) flushLocked() error {
 	}
 	l.recoveryPoint.Store(leo)
 	l.unflushed = 0
+	l.lastFlushMs.Store(time.Now().UnixMilli())
 	return nil
+}
+
+// FlushIfDue flushes the log when it has unflushed messages and flush.ms has passed since
+// its last flush (LogManager.flushDirtyLogs). It reports whether it flushed.
+func (l *Log) FlushIfDue(nowMs int64) (bool, error) {
+	l.wmu.Lock()
+	defer l.wmu.Unlock()
+	if err := l.usable("flush"); err != nil {
+		return false, err
+	}
+	if l.unflushed == 0 && l.leo.Load() <= l.recoveryPoint.Load() {
+		return false, nil
+	}
+	if nowMs-l.lastFlushMs.Load() < l.config().FlushMs {
+		return false, nil
+	}
+	return true, l.fail("flush", l.flushLocked(l.leo.Load(), 0))
 }
 
 // Close flushes, writes a producer state snapshot at the log end and closes the files.
@@ -144,7 +173,11 @@ func (l *Log) Close() error {
 	if l.closed.Load() {
 		return ErrClosed
 	}
-	err := l.flushLocked()
+	if l.offline.Load() {
+		l.closeFilesLocked()
+		return l.usable("close")
+	}
+	err := l.flushLocked(l.leo.Load(), 0)
 	if err == nil {
 		err = l.active().sealTimeIndex()
 	}
@@ -170,6 +203,11 @@ func (l *Log) closeNoFlush() {
 	if l.closed.Load() {
 		return
 	}
+	l.closeFilesLocked()
+}
+
+// closeFilesLocked closes the segment files without writing anything. Caller holds wmu.
+func (l *Log) closeFilesLocked() {
 	l.smu.Lock()
 	l.closed.Store(true)
 	for _, s := range l.segs {

@@ -99,21 +99,23 @@ func (l *Log) AppendAsLeader(records []byte, leaderEpoch int32, nowMs int64) (Ap
 		pos += h.Size()
 	}
 	res.LastOffset = off - 1
-	if err := l.appendLocked(records, hdrs, nowMs); err != nil {
-		return AppendResult{}, err
+	err = l.appendLocked(records, hdrs, nowMs, func() error {
+		return l.maybeAssignEpoch(leaderEpoch, res.FirstOffset, true)
+	})
+	if err != nil {
+		// Nothing was published: the producer's retry (at the next leader, this log being
+		// offline now) is checked against the state before this append.
+		return AppendResult{}, l.fail("append", err)
 	}
 	chk.commit()
-	if err := l.maybeAssignEpoch(leaderEpoch, res.FirstOffset, true); err != nil {
-		return AppendResult{}, err
-	}
 	return res, nil
 }
 
 // startAppendLocked begins an append under l.wmu: ErrClosed once the log is closed, otherwise
 // the result of appending nothing yet (no offsets or timestamps, the current log start offset).
 func (l *Log) startAppendLocked() (AppendResult, error) {
-	if l.closed.Load() {
-		return AppendResult{}, ErrClosed
+	if err := l.usable("append"); err != nil {
+		return AppendResult{}, err
 	}
 	return AppendResult{FirstOffset: -1, LastOffset: -1, MaxTimestamp: -1, LogAppendTime: -1, LogStartOffset: l.logStart.Load()}, nil
 }
@@ -161,21 +163,29 @@ func (l *Log) AppendAsFollower(records []byte) (AppendResult, error) {
 		}
 	}
 	res.FirstOffset, res.LastOffset = hdrs[0].BaseOffset, prev
-	if err := l.appendLocked(records, hdrs, time.Now().UnixMilli()); err != nil {
-		return AppendResult{}, err
+	err = l.appendLocked(records, hdrs, time.Now().UnixMilli(), func() error {
+		for _, h := range hdrs {
+			if err := l.maybeAssignEpoch(h.PartitionLeaderEpoch, h.BaseOffset, false); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return AppendResult{}, l.fail("append", err)
 	}
 	for _, h := range hdrs {
 		l.producers.update(h)
-		if err := l.maybeAssignEpoch(h.PartitionLeaderEpoch, h.BaseOffset, false); err != nil {
-			return AppendResult{}, err
-		}
 	}
 	return res, nil
 }
 
 // appendLocked writes validated, stamped batches to the active segment, rolling first when
-// needed, then publishes the new log end offset.
-func (l *Log) appendLocked(records []byte, hdrs []BatchHeader, nowMs int64) error {
+// needed, fsyncs when flush.messages is reached, runs beforePublish (the leader-epoch
+// checkpoint), and only then publishes the new segment size and log end offset: every step
+// that can fail comes before anything becomes visible. The caller updates producer state
+// after it returns nil and turns an error into the log going offline.
+func (l *Log) appendLocked(records []byte, hdrs []BatchHeader, nowMs int64, beforePublish func() error) error {
 	cfg := l.config()
 	s := l.active()
 	if l.shouldRoll(s, cfg, records, hdrs, nowMs) {
@@ -187,16 +197,29 @@ func (l *Log) appendLocked(records []byte, hdrs []BatchHeader, nowMs int64) erro
 	if s.createdMs == 0 {
 		s.createdMs = nowMs
 	}
-	if err := s.append(records, hdrs, int64(cfg.IndexIntervalBytes)); err != nil {
+	end, err := s.write(records, hdrs, int64(cfg.IndexIntervalBytes))
+	if err != nil {
 		return err
 	}
-	l.leo.Store(hdrs[len(hdrs)-1].NextOffset())
+	leo := hdrs[len(hdrs)-1].NextOffset()
+	var n int64
 	for _, h := range hdrs {
-		l.unflushed += int64(h.NumRecords)
+		n += int64(h.NumRecords)
 	}
-	if l.unflushed >= cfg.FlushIntervalMessages {
-		return l.flushLocked()
+	if l.unflushed+n >= cfg.FlushIntervalMessages {
+		if err := l.flushLocked(leo, n); err != nil {
+			return err
+		}
+		n = 0
 	}
+	if beforePublish != nil {
+		if err := beforePublish(); err != nil {
+			return err
+		}
+	}
+	s.size.Store(end)
+	l.leo.Store(leo)
+	l.unflushed += n
 	return nil
 }
 

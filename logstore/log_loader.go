@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/rs/zerolog"
 )
@@ -16,6 +17,7 @@ func openLog(fsys FS, dir string, tp TopicPartition, cfg Config, opts openOption
 	cfg = cfg.withDefaults()
 	l := &Log{fsys: fsys, dir: dir, tp: tp, logger: logger.With().Str("topic", tp.Topic).Int32("partition", tp.Partition).Logger()}
 	l.cfg.Store(&cfg)
+	l.lastFlushMs.Store(time.Now().UnixMilli())
 	if err := fsys.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}

@@ -19,10 +19,15 @@ import (
 // its CRC check; a first batch that fails it is an error wrapping ErrCorruptRecord (Kafka's
 // CORRUPT_MESSAGE), never data (see "Corruption in the middle of a log" in doc.go).
 func (l *Log) Read(offset int64, maxBytes int, maxOffset int64, minOneBatch bool) ([]byte, error) {
+	b, err := l.read(offset, maxBytes, maxOffset, minOneBatch)
+	return b, l.fail("read", err)
+}
+
+func (l *Log) read(offset int64, maxBytes int, maxOffset int64, minOneBatch bool) ([]byte, error) {
 	l.smu.RLock()
 	defer l.smu.RUnlock()
-	if l.closed.Load() {
-		return nil, ErrClosed
+	if err := l.usable("read"); err != nil {
+		return nil, err
 	}
 	leo, start := l.leo.Load(), l.logStart.Load()
 	if offset < start || offset > leo {

@@ -12,14 +12,16 @@ import (
 // TruncateTo removes every record at or after offset (a follower after a leader change).
 // The batch holding offset goes whole, so the log end may land below offset when offset is
 // not a batch boundary.
-func (l *Log) TruncateTo(offset int64) error {
+func (l *Log) TruncateTo(offset int64) error { return l.fail("truncate", l.truncateTo(offset)) }
+
+func (l *Log) truncateTo(offset int64) error {
 	if offset < 0 {
 		return fmt.Errorf("logstore: truncate to negative offset %d", offset)
 	}
 	l.wmu.Lock()
 	defer l.wmu.Unlock()
-	if l.closed.Load() {
-		return ErrClosed
+	if err := l.usable("truncate"); err != nil {
+		return err
 	}
 	if offset >= l.leo.Load() {
 		return nil
@@ -61,13 +63,17 @@ func (l *Log) TruncateTo(offset int64) error {
 
 // TruncateFullyAndStartAt empties the log and makes offset its start and end.
 func (l *Log) TruncateFullyAndStartAt(offset int64) error {
+	return l.fail("truncate", l.truncateFullyAndStartAt(offset))
+}
+
+func (l *Log) truncateFullyAndStartAt(offset int64) error {
 	if offset < 0 {
 		return fmt.Errorf("logstore: start at negative offset %d", offset)
 	}
 	l.wmu.Lock()
 	defer l.wmu.Unlock()
-	if l.closed.Load() {
-		return ErrClosed
+	if err := l.usable("truncate"); err != nil {
+		return err
 	}
 	return l.truncateFullyLocked(offset)
 }

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/rs/zerolog"
 )
@@ -55,12 +56,16 @@ type Manager struct {
 	dirs   []*logDir
 	logs   map[TopicPartition]*managedLog
 	closed bool
+
+	failures chan string // LogDirFailures: one slot per dir, each dir sent once
 }
 
 type logDir struct {
-	path string
-	lock io.Closer
-	n    int // logs in it
+	path    string
+	lock    io.Closer
+	n       int         // logs in it
+	failed  atomic.Bool // reported on failures (set without m.mu: a log's I/O error hook)
+	offline bool        // taken offline by HandleLogDirFailure; guarded by m.mu
 }
 
 type managedLog struct {
@@ -72,7 +77,8 @@ type managedLog struct {
 // holds .kafka_cleanshutdown (written by Close) skips recovery; its marker is removed.
 // Folders ending in -delete are removed.
 func OpenManager(fsys FS, dirs []string, defaults Config, logger zerolog.Logger) (*Manager, error) {
-	m := &Manager{fsys: fsys, logger: logger, defaults: defaults, logs: map[TopicPartition]*managedLog{}}
+	m := &Manager{fsys: fsys, logger: logger, defaults: defaults, logs: map[TopicPartition]*managedLog{},
+		failures: make(chan string, len(dirs))}
 	for _, d := range dirs {
 		if err := m.openDir(filepath.Clean(d)); err != nil {
 			m.abort()
@@ -161,6 +167,7 @@ func (m *Manager) openDir(path string) error {
 		if err != nil {
 			return fmt.Errorf("logstore: opening %s: %w", full, err)
 		}
+		l.onIOError = m.ioErrorHook(d)
 		m.logs[tp] = &managedLog{log: l, dir: d}
 		d.n++
 	}
@@ -203,26 +210,56 @@ func (m *Manager) GetOrCreate(tp TopicPartition, cfg Config) (*Log, error) {
 	if tp.Topic == "" || tp.Partition < 0 || strings.ContainsAny(tp.Topic, "/\\") {
 		return nil, fmt.Errorf("logstore: invalid partition %q %d", tp.Topic, tp.Partition)
 	}
-	d := m.dirs[0]
-	for _, x := range m.dirs[1:] {
-		if x.n < d.n {
+	var d *logDir
+	for _, x := range m.dirs {
+		if !x.offline && !x.failed.Load() && (d == nil || x.n < d.n) {
 			d = x
 		}
 	}
+	if d == nil {
+		return nil, &StorageError{Dir: strings.Join(m.dirPaths(), ","), Op: "create", Err: errors.New("every log dir is offline")}
+	}
 	full := filepath.Join(d.path, LogDirName(tp))
 	if err := m.fsys.MkdirAll(full, 0o755); err != nil {
-		return nil, err
+		m.failDir(d, err)
+		return nil, &StorageError{Dir: d.path, Op: "create", Err: err}
 	}
 	if err := m.fsys.SyncDir(d.path); err != nil {
-		return nil, err
+		m.failDir(d, err)
+		return nil, &StorageError{Dir: d.path, Op: "create", Err: err}
 	}
 	l, err := openLog(m.fsys, full, tp, cfg, openOptions{logStart: -1}, m.logger)
 	if err != nil {
-		return nil, err
+		m.failDir(d, err)
+		return nil, &StorageError{Dir: d.path, Op: "create", Err: err}
 	}
+	l.onIOError = m.ioErrorHook(d)
 	m.logs[tp] = &managedLog{log: l, dir: d}
 	d.n++
 	return l, nil
+}
+
+func (m *Manager) dirPaths() []string {
+	out := make([]string, len(m.dirs))
+	for i, d := range m.dirs {
+		out[i] = d.path
+	}
+	return out
+}
+
+// FlushDirtyLogs flushes every log whose flush.ms has passed since its last flush
+// (LogManager.flushDirtyLogs); a failure takes that log's dir offline.
+func (m *Manager) FlushDirtyLogs(nowMs int64) error {
+	var errs []error
+	for tp, l := range m.All() {
+		if l.Offline() {
+			continue // already reported
+		}
+		if _, err := l.FlushIfDue(nowMs); err != nil && !errors.Is(err, ErrClosed) {
+			errs = append(errs, fmt.Errorf("logstore: flushing %s: %w", LogDirName(tp), err))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // All lists every open log.
@@ -294,10 +331,17 @@ func (m *Manager) checkpointLocked(flush bool) error {
 		}
 	}
 	for _, d := range m.dirs {
-		errs = append(errs,
+		if d.offline {
+			continue
+		}
+		err := errors.Join(
 			writeOffsetsCheckpoint(m.fsys, filepath.Join(d.path, RecoveryPointCheckpointFile), rps[d]),
 			writeOffsetsCheckpoint(m.fsys, filepath.Join(d.path, LogStartCheckpointFile), lss[d]),
 			writeOffsetsCheckpoint(m.fsys, filepath.Join(d.path, CleanerCheckpointFile), cps[d]))
+		if err != nil {
+			m.failDir(d, err)
+			errs = append(errs, &StorageError{Dir: d.path, Op: "checkpoint", Err: err})
+		}
 	}
 	return errors.Join(errs...)
 }
@@ -323,7 +367,7 @@ func (m *Manager) Close() error {
 		errs = append(errs, err)
 	} else {
 		for _, d := range m.dirs {
-			if !failed[d] {
+			if !failed[d] && !d.offline && !d.failed.Load() {
 				errs = append(errs, writeFileAtomic(m.fsys, filepath.Join(d.path, CleanShutdownFile), nil))
 			}
 		}
@@ -353,7 +397,13 @@ func (m *Manager) WriteHighWatermarks(hw map[TopicPartition]int64) error {
 	}
 	var errs []error
 	for _, d := range m.dirs {
-		errs = append(errs, writeOffsetsCheckpoint(m.fsys, filepath.Join(d.path, ReplicationCheckpointFile), per[d]))
+		if d.offline {
+			continue
+		}
+		if err := writeOffsetsCheckpoint(m.fsys, filepath.Join(d.path, ReplicationCheckpointFile), per[d]); err != nil {
+			m.failDir(d, err)
+			errs = append(errs, &StorageError{Dir: d.path, Op: "checkpoint", Err: err})
+		}
 	}
 	return errors.Join(errs...)
 }

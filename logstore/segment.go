@@ -319,11 +319,25 @@ func (s *segment) writeIndexes() error {
 	return nil
 }
 
-// append writes whole batches (already validated and stamped) at the end of the segment.
+// append writes whole batches (already validated and stamped) at the end of the segment and
+// publishes the new size.
 func (s *segment) append(data []byte, hdrs []BatchHeader, interval int64) error {
+	end, err := s.write(data, hdrs, interval)
+	if err != nil {
+		return err
+	}
+	s.size.Store(end)
+	return nil
+}
+
+// write writes whole batches past the published size, with their index entries, and returns
+// the end position to publish: readers do not see the bytes until the caller stores it in
+// size. After an error nothing is published (the log goes offline: the in-memory index may
+// then hold entries past the size, which no one reads).
+func (s *segment) write(data []byte, hdrs []BatchHeader, interval int64) (int64, error) {
 	pos := s.size.Load()
 	if _, err := s.log.WriteAt(data, pos); err != nil {
-		return err
+		return 0, err
 	}
 	p := pos
 	for _, h := range hdrs {
@@ -331,10 +345,9 @@ func (s *segment) append(data []byte, hdrs []BatchHeader, interval int64) error 
 		p += int64(h.Size())
 	}
 	if err := s.writeIndexes(); err != nil {
-		return err
+		return 0, err
 	}
-	s.size.Store(p)
-	return nil
+	return p, nil
 }
 
 // sealTimeIndex adds a last time index entry holding the segment's largest timestamp, as

@@ -25,6 +25,7 @@ type Config struct {
 	MaxMessageBytes       int    // max.message.bytes: the largest batch accepted
 	MessageTimestampType  string // message.timestamp.type: CreateTime or LogAppendTime
 	FlushIntervalMessages int64  // flush.messages: fsync after this many messages
+	FlushMs               int64  // flush.ms: fsync when this long has passed since the last flush (Log.FlushIfDue)
 	CleanupPolicy         string // cleanup.policy: delete, compact or "compact,delete"
 
 	// Compaction (cleanup.policy containing compact). As elsewhere a zero field takes Kafka's
@@ -46,6 +47,7 @@ func DefaultConfig() Config {
 		MaxMessageBytes:       1048588,
 		MessageTimestampType:  "CreateTime",
 		FlushIntervalMessages: 1<<63 - 1,
+		FlushMs:               1<<63 - 1,
 		CleanupPolicy:         "delete",
 
 		DeleteRetentionMs:      24 * 60 * 60 * 1000,
@@ -82,6 +84,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.FlushIntervalMessages <= 0 {
 		c.FlushIntervalMessages = d.FlushIntervalMessages
+	}
+	if c.FlushMs <= 0 {
+		c.FlushMs = d.FlushMs
 	}
 	if c.CleanupPolicy == "" {
 		c.CleanupPolicy = d.CleanupPolicy

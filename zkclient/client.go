@@ -242,6 +242,8 @@ func watchEvent(p string, t zk.EventType) (Event, bool) {
 		return Event{Type: EventTopicDeletionsChanged}, children
 	case isrChangePath:
 		return Event{Type: EventIsrChangeNotification}, children
+	case logDirEventPath:
+		return Event{Type: EventLogDirEventNotification}, children
 	case configChangesPath:
 		return Event{Type: EventConfigChanged}, children
 	case preferredReplicaElectionPath:

@@ -231,6 +231,21 @@ func TestAgainstZooKeeper(t *testing.T) {
 			t.Fatalf("notifications not deleted: %v", kids)
 		}
 
+		if err := c.CreateLogDirEventNotification(2); err != nil {
+			t.Fatal(err)
+		}
+		golden("/log_dir_event_notification/log_dir_event_0000000000", `{"version":1,"broker":2,"event":1}`)
+		evs, err := c.LogDirEventNotifications(false)
+		if err != nil || len(evs) != 1 || evs[0] != (LogDirEvent{"log_dir_event_0000000000", 2}) {
+			t.Fatalf("LogDirEventNotifications: %v %v", evs, err)
+		}
+		if err := c.DeleteLogDirEventNotifications([]string{evs[0].Name}); err != nil {
+			t.Fatal(err)
+		}
+		if kids, _, _ := raw.Children("/klassik/a/log_dir_event_notification"); len(kids) != 0 {
+			t.Fatalf("log dir event notifications not deleted: %v", kids)
+		}
+
 		first, last, err := c.AllocateProducerIDBlock(1, 1000)
 		if err != nil || first != 0 || last != 999 {
 			t.Fatalf("first block: %d..%d %v", first, last, err)
@@ -457,6 +472,8 @@ func TestAgainstZooKeeper(t *testing.T) {
 			func() error { return o.MarkTopicForDeletion("w") }, EventTopicDeletionsChanged, "")
 		check("isr", func() error { _, err := w.IsrChangeNotifications(true); return err },
 			func() error { return o.CreateIsrChangeNotification([]TopicPartition{{"w", 0}}) }, EventIsrChangeNotification, "")
+		check("log dir event", func() error { _, err := w.LogDirEventNotifications(true); return err },
+			func() error { return o.CreateLogDirEventNotification(1) }, EventLogDirEventNotification, "")
 		check("config", func() error { _, _, err := w.ConfigChanges(-1, true); return err },
 			func() error { return o.SetTopicConfig("w", map[string]string{"a": "b"}) }, EventConfigChanged, "")
 		check("preferred", func() error { _, err := w.PreferredReplicaElection(true); return err },

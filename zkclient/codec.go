@@ -516,6 +516,28 @@ func decodePartitionList(b []byte) ([]TopicPartition, error) {
 	return out, nil
 }
 
+// ---- /log_dir_event_notification ----
+
+// logDirFailureEvent is LogDirUtils.LogDirFailureEvent, the only event Kafka defines.
+const logDirFailureEvent = 1
+
+// encodeLogDirEvent is LogDirEventNotificationSequenceZNode.encode:
+// {"version":1,"broker":N,"event":1}.
+func encodeLogDirEvent(broker int32) []byte {
+	return jsonObject([]field{{"version", jsonInt(1)}, {"broker", jsonInt(int64(broker))}, {"event", jsonInt(logDirFailureEvent)}})
+}
+
+func decodeLogDirEvent(b []byte) (int32, error) {
+	var v struct {
+		Broker *int32 `json:"broker"`
+		Event  int    `json:"event"`
+	}
+	if err := json.Unmarshal(b, &v); err != nil || v.Broker == nil || v.Event != logDirFailureEvent {
+		return 0, fmt.Errorf("zkclient: bad log dir event notification %q", b)
+	}
+	return *v.Broker, nil
+}
+
 // ---- /cluster/id, /latest_producer_id_block, /feature ----
 
 // encodeClusterID is ClusterIdZNode.toJson: the version is a string.

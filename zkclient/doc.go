@@ -29,6 +29,7 @@
 //	/config/{clients,users,brokers,ips}           persistent            parents of other config entities
 //	/config/changes/config_change_<seq>           persistent sequential {"version":2,"entity_path":"topics/<t>"}
 //	/isr_change_notification/isr_change_<seq>     persistent sequential {"version":1,"partitions":[{"topic":"t","partition":0}]}
+//	/log_dir_event_notification/log_dir_event_<seq> persistent sequential {"version":1,"broker":1,"event":1} (LogDirEventNotificationSequenceZNode)
 //	/cluster/id                                   persistent            {"version":"1","id":"<base64url>"} (ClusterIdZNode)
 //	/latest_producer_id_block                     persistent            {"version":1,"broker":1,"block_start":"0","block_end":"999"}
 //	/feature                                      persistent            {"features":{},"version":2,"status":1} (FeatureZNode)

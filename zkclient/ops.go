@@ -416,6 +416,70 @@ func (c *Client) IsrChangeNotifications(watch bool) ([]TopicPartition, error) {
 	return out, nil
 }
 
+// CreateLogDirEventNotification writes /log_dir_event_notification/log_dir_event_<seq>
+// (persistent sequential, {"version":1,"broker":N,"event":1}): broker lost a log dir and the
+// controller must re-elect the partitions it had there (Kafka's propagateLogDirEvent).
+func (c *Client) CreateLogDirEventNotification(broker int32) error {
+	_, err := c.createRecursive(logDirEventPath+"/"+logDirEventPrefix, encodeLogDirEvent(broker), zk.FlagSequence)
+	return err
+}
+
+// LogDirEvent is one pending /log_dir_event_notification child.
+type LogDirEvent struct {
+	Name   string // log_dir_event_<seq>
+	Broker int32
+}
+
+// LogDirEventNotifications lists the pending notifications in sequence order (with watch,
+// re-arming the child watch: EventLogDirEventNotification). Unreadable ones are logged and
+// deleted. The controller deletes the others once handled (DeleteLogDirEventNotifications).
+func (c *Client) LogDirEventNotifications(watch bool) ([]LogDirEvent, error) {
+	kids, err := c.children(logDirEventPath, watch)
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(kids)
+	var out []LogDirEvent
+	for _, k := range kids {
+		if !strings.HasPrefix(k, logDirEventPrefix) {
+			continue
+		}
+		p := logDirEventPath + "/" + k
+		data, _, err := c.get(p)
+		if errors.Is(err, ErrNoNode) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		broker, err := decodeLogDirEvent(data)
+		if err != nil {
+			c.log.Warn().Err(err).Str("path", p).Msg("dropping unreadable log dir event notification")
+			if err := c.DeleteLogDirEventNotifications([]string{k}); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		out = append(out, LogDirEvent{Name: k, Broker: broker})
+	}
+	return out, nil
+}
+
+// DeleteLogDirEventNotifications deletes handled notifications by name; missing ones are
+// no error.
+func (c *Client) DeleteLogDirEventNotifications(names []string) error {
+	for _, k := range names {
+		if !strings.HasPrefix(k, logDirEventPrefix) || strings.Contains(k, "/") {
+			continue
+		}
+		p := logDirEventPath + "/" + k
+		if err := c.conn.Delete(c.p(p), -1); err != nil && !errors.Is(err, zk.ErrNoNode) {
+			return zkErr("delete", p, err)
+		}
+	}
+	return nil
+}
+
 // MarkTopicForDeletion creates /admin/delete_topics/<t> (ErrNodeExists when already marked).
 func (c *Client) MarkTopicForDeletion(topic string) error {
 	if err := checkName("topic", topic); err != nil {

@@ -26,6 +26,7 @@ const (
 	producerIDBlockPath          = "/latest_producer_id_block"
 	consumersPath                = "/consumers"
 	logDirEventPath              = "/log_dir_event_notification"
+	logDirEventPrefix            = "log_dir_event_"
 	featurePath                  = "/feature"
 )
 

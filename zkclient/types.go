@@ -116,12 +116,13 @@ const (
 	EventIsrChangeNotification                     // children of /isr_change_notification
 	EventConfigChanged                             // children of /config/changes
 	EventPreferredReplicaElection                  // /admin/preferred_replica_election
+	EventLogDirEventNotification                   // children of /log_dir_event_notification
 )
 
 var eventNames = [...]string{
 	"SessionExpired", "SessionEstablished", "Disconnected", "BrokersChanged", "ControllerChanged",
 	"TopicsChanged", "TopicDeletionsChanged", "PartitionsChanged", "IsrChangeNotification",
-	"ConfigChanged", "PreferredReplicaElection",
+	"ConfigChanged", "PreferredReplicaElection", "LogDirEventNotification",
 }
 
 func (t EventType) String() string {

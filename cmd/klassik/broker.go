@@ -62,7 +62,16 @@ func runBroker(args []string) int {
 	}
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
-	sig := <-sigs
+	var sig os.Signal
+	select {
+	case sig = <-sigs:
+	case <-b.Fatal():
+		// As Kafka halts when every log dir has failed: no controlled shutdown, exit non-zero.
+		logger.Error().Err(b.FatalErr()).Int32("broker", cfg.BrokerID).Msg("fatal error; halting")
+		fmt.Fprintf(os.Stderr, "klassik broker: %v\n", b.FatalErr())
+		b.Halt()
+		return 1
+	}
 	logger.Info().Int32("broker", cfg.BrokerID).Str("signal", sig.String()).Msg("signal received; shutting down")
 	go func() {
 		<-sigs

@@ -120,6 +120,7 @@ func (c *Controller) onBrokerFailure(ids []int32) error {
 	st := c.st
 	for _, id := range ids {
 		delete(st.shuttingDown, id)
+		delete(st.offlineDirs, id) // a restarted broker brings its log dirs back
 	}
 	b := newBatch()
 	defer c.flush(b)

@@ -26,6 +26,11 @@ type channelManager struct {
 
 	brokers map[int32]*brokerQueue
 	wg      sync.WaitGroup
+
+	// onStorageErrors, when set before the first broker is added, receives the partitions a
+	// broker answered KAFKA_STORAGE_ERROR in a LeaderAndIsr response (log_dir_failure.go).
+	// Called from the sending goroutines.
+	onStorageErrors func(broker zkclient.BrokerInfo, resp *kmsg.LeaderAndISRResponse)
 }
 
 type brokerQueue struct {
@@ -132,6 +137,9 @@ func (m *channelManager) deliver(b *brokerQueue, req kmsg.Request) bool {
 		resp, err := m.sender.Send(b.ctx, b.info, req)
 		if err == nil {
 			m.checkResponse(b.info.ID, resp)
+			if r, bad := hasStorageErrors(resp); bad && m.onStorageErrors != nil {
+				m.onStorageErrors(b.info, r)
+			}
 			return true
 		}
 		if b.ctx.Err() != nil {

@@ -36,6 +36,9 @@
 //   - PartitionsChanged{topic}: partitions added by CreatePartitions get states.
 //   - TopicDeletionsChanged: /admin/delete_topics markers (when delete.topic.enable).
 //   - IsrChangeNotification: leaders changed ISRs themselves; refresh and broadcast.
+//   - LogDirEventNotification: a broker lost a log dir (KIP-112); it gets a LeaderAndIsr for
+//     every replica, and the replicas it answers KAFKA_STORAGE_ERROR for go offline (a
+//     LeaderAndIsr-response event): out of the ISR, new leaders elected (log_dir_failure.go).
 //   - ConfigChanged: retry offline partitions (unclean.leader.election.enable may be on now).
 //   - ControlledShutdown and ElectLeaders requests from the broker's API handlers, each with
 //     a reply channel.

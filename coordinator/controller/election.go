@@ -147,25 +147,26 @@ func (s *clusterState) decideElection(p tp, strat strategy, uncleanEnabled func(
 	var isr []int32
 	switch strat {
 	case offlineElection, offlineElectionAllowUnclean:
+		online := s.isReplicaOnline(p)
 		live := filter(assignment, s.isLive)
 		allow := false
-		if len(filter(cur.ISR, s.isLive)) == 0 {
+		if len(filter(cur.ISR, online)) == 0 {
 			allow = strat == offlineElectionAllowUnclean || uncleanEnabled(p.Topic)
 		}
 		var found bool
-		leader, ch.Unclean, found = offlineLeader(assignment, cur.ISR, s.isLive, allow)
+		leader, ch.Unclean, found = offlineLeader(assignment, cur.ISR, online, allow)
 		if !found {
 			return stateChange{}, errNoEligibleLeader
 		}
 		if slices.Contains(cur.ISR, leader) {
-			isr = filter(cur.ISR, s.isLive)
+			isr = filter(cur.ISR, online)
 		} else {
 			isr = []int32{leader}
 		}
 		ch.Recipients = live
 	case preferredElection:
 		var found bool
-		if leader, found = preferredLeader(assignment, cur.ISR, s.isLive); !found {
+		if leader, found = preferredLeader(assignment, cur.ISR, s.isReplicaOnline(p)); !found {
 			return stateChange{}, errNoEligibleLeader
 		}
 		isr = slices.Clone(cur.ISR)

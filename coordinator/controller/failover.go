@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/klassik/klassik/zkclient"
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 // elect is Kafka's elect(): try to create /controller; the winner fails over, the losers
@@ -137,7 +138,13 @@ func (c *Controller) onControllerFailover(ce zkclient.ControllerEpoch) error {
 	}
 
 	c.st = st
+	if err := c.clearLogDirEvents(); err != nil {
+		return err
+	}
 	c.ch = newChannelManager(c.sender, c.log, c.cfg.RequestRetryBackoff)
+	c.ch.onStorageErrors = func(info zkclient.BrokerInfo, resp *kmsg.LeaderAndISRResponse) {
+		c.push(offlineReplicasEvent{broker: info.ID, epoch: info.Epoch, resp: resp})
+	}
 	for _, id := range st.brokerIDs() {
 		c.ch.addBroker(st.brokers[id])
 	}

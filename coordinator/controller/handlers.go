@@ -36,6 +36,10 @@ func (c *Controller) handle(ev event) {
 			replyErr = ErrNotActive
 		}
 		e.reply <- electResult{codes: codes, err: replyErr}
+	case offlineReplicasEvent:
+		if c.active.Load() {
+			err = c.onReplicasOffline(e)
+		}
 	case zkclient.Event:
 		err = c.handleZK(e)
 	}
@@ -84,6 +88,8 @@ func (c *Controller) handleZK(e zkclient.Event) error {
 		return c.processDeletions(deletions)
 	case zkclient.EventIsrChangeNotification:
 		return c.onIsrChangeNotification()
+	case zkclient.EventLogDirEventNotification:
+		return c.onLogDirEventNotification()
 	case zkclient.EventConfigChanged:
 		// A topic may have enabled unclean.leader.election.enable: retry offline partitions
 		// (Kafka's TopicUncleanLeaderElectionEnable).

@@ -37,7 +37,10 @@ type clusterState struct {
 	topics     map[string]*topicInfo
 	leadership map[tp]zkclient.PartitionState // partitions with a state znode
 	offline    map[tp]bool                    // Kafka's OfflinePartition: leader lost, no successful election since
-	deleting   map[string]bool                // topics queued for deletion
+	// offlineDirs is Kafka's replicasOnOfflineDirs: replicas of live brokers whose log dir
+	// failed, by broker. Cleared when the broker fails or re-registers.
+	offlineDirs map[int32]map[tp]bool
+	deleting    map[string]bool // topics queued for deletion
 }
 
 func newClusterState(controllerID int32, epoch zkclient.ControllerEpoch) *clusterState {
@@ -49,6 +52,7 @@ func newClusterState(controllerID int32, epoch zkclient.ControllerEpoch) *cluste
 		topics:       map[string]*topicInfo{},
 		leadership:   map[tp]zkclient.PartitionState{},
 		offline:      map[tp]bool{},
+		offlineDirs:  map[int32]map[tp]bool{},
 		deleting:     map[string]bool{},
 	}
 }
@@ -57,6 +61,12 @@ func newClusterState(controllerID int32, epoch zkclient.ControllerEpoch) *cluste
 func (s *clusterState) isLive(b int32) bool {
 	_, ok := s.brokers[b]
 	return ok && !s.shuttingDown[b]
+}
+
+// isReplicaOnline is Kafka's isReplicaOnline for one replica: its broker is live and the
+// replica is not on a failed log dir.
+func (s *clusterState) isReplicaOnline(p tp) func(int32) bool {
+	return func(b int32) bool { return s.isLive(b) && !s.offlineDirs[b][p] }
 }
 
 // isLiveOrShuttingDown is membership in liveOrShuttingDownBrokerIds: who gets requests.
