@@ -49,8 +49,8 @@ const (
 type Env struct {
 	ZooKeeper string // host:port[,host:port]/chroot
 	Bootstrap []string
-	Topic     string // optional; a scenario makes its own topic ("classroom") when empty
-	Partition int32  // with Topic
+	Topic     string         // optional; a scenario makes its own topic ("classroom") when empty
+	Partition int32          // with Topic
 	Out       func(Line)     // narration; Run substitutes a no-op for nil
 	Predict   func(Info) int // the learner's prediction; nil: do not ask
 	HTTP      *http.Client   // for the brokers' HTTP listeners; nil: a client with timeouts
