@@ -117,6 +117,7 @@ func (b *Broker) Start() (err error) {
 		GroupMaxSessionTimeoutMs:        b.cfg.GroupMaxSessionTimeoutMs,
 		OffsetsRetentionMinutes:         b.cfg.OffsetsRetentionMinutes,
 		OffsetsRetentionCheckIntervalMs: 600000,
+		Events:                          b.bus,
 	}, offsetsLog{b}, b.base)
 
 	if err = b.startListeners(); err != nil {
@@ -136,6 +137,7 @@ func (b *Broker) Start() (err error) {
 		DeleteTopicEnable:           b.cfg.DeleteTopicEnable,
 		AutoLeaderRebalanceEnable:   b.cfg.AutoLeaderRebalanceEnable,
 		LeaderImbalanceCheckSeconds: b.cfg.LeaderImbalanceCheckSeconds,
+		Events:                      b.bus,
 	}, b.zk, b.channel, b.base)
 	b.goRun(func() { b.ctrl.Run(b.ctx) })
 	b.goRun(b.zkEventLoop)
