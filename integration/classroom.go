@@ -118,6 +118,11 @@ func OpenPage(t testing.TB, url string) *Page {
 			t.Errorf("the page's JavaScript: %s", e)
 		}
 	})
+	// The first Run starts the browser, which lives as long as that Run's context: no timeout
+	// on it, only on the actions after it.
+	if err := chromedp.Run(ctx); err != nil {
+		t.Fatalf("start Chromium: %v", err)
+	}
 	tctx, tcancel := context.WithTimeout(ctx, 30*time.Second)
 	defer tcancel()
 	if err := chromedp.Run(tctx, chromedp.Navigate(url), chromedp.WaitVisible("#brokers", chromedp.ByID)); err != nil {
