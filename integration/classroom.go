@@ -180,7 +180,7 @@ func ArtifactsDir() string {
 func (p *Page) Screenshot(name string) string {
 	p.t.Helper()
 	var buf []byte
-	if err := p.Run(20*time.Second, chromedp.FullScreenshot(&buf, 90)); err != nil {
+	if err := p.Run(20*time.Second, chromedp.FullScreenshot(&buf, 100)); err != nil {
 		p.t.Errorf("screenshot %s: %v", name, err)
 		return ""
 	}
