@@ -9,8 +9,11 @@ package broker
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"time"
 
+	"github.com/klassik/klassik/classroom/event"
 	"github.com/klassik/klassik/wire"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -107,10 +110,22 @@ func (b *Broker) applyLeaderAndIsr(ps kmsg.LeaderAndISRRequestTopicPartition, to
 		b.fetchers.removePartition(tp)
 		b.groupLeadershipChanged(tp, true, ps.LeaderEpoch)
 		b.log.Info().Str("topic", tp.topic).Int32("partition", tp.partition).Int32("leader_epoch", ps.LeaderEpoch).Ints32("isr", ps.ISR).Msg("leading")
+		b.bus.Publish(event.Event{Kind: event.BecameLeader,
+			Text: fmt.Sprintf("[Broker id=%d] Leader %s-%d with leader epoch %d, ISR %s, zkVersion %d, starting at log end offset %d",
+				self, tp.topic, tp.partition, ps.LeaderEpoch, ints(ps.ISR), ps.ZKVersion, p.log.LogEndOffset()),
+			Topic: tp.topic, Partition: event.Int32(tp.partition), Leader: event.Int32(self), ISR: slices.Clone(ps.ISR),
+			LeaderEpoch: event.Int32(ps.LeaderEpoch), ZKVersion: event.Int32(ps.ZKVersion), ControllerEpoch: event.Int32(ps.ControllerEpoch)})
 		return nil
 	}
 	restart := p.makeFollowerLocked(ps)
 	p.mu.Unlock()
+	if restart {
+		b.bus.Publish(event.Event{Kind: event.BecameFollower,
+			Text: fmt.Sprintf("[Broker id=%d] Follower of %s-%d: leader %d with leader epoch %d, ISR %s, zkVersion %d",
+				self, tp.topic, tp.partition, ps.Leader, ps.LeaderEpoch, ints(ps.ISR), ps.ZKVersion),
+			Topic: tp.topic, Partition: event.Int32(tp.partition), Leader: event.Int32(ps.Leader), ISR: slices.Clone(ps.ISR),
+			LeaderEpoch: event.Int32(ps.LeaderEpoch), ZKVersion: event.Int32(ps.ZKVersion), ControllerEpoch: event.Int32(ps.ControllerEpoch)})
+	}
 	b.groupLeadershipChanged(tp, false, ps.LeaderEpoch)
 	if ps.Leader < 0 {
 		b.fetchers.removePartition(tp)

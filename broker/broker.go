@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/klassik/klassik/classroom/event"
 	"github.com/klassik/klassik/conf"
 	"github.com/klassik/klassik/coordinator/controller"
 	"github.com/klassik/klassik/coordinator/group"
@@ -47,6 +48,8 @@ type Broker struct {
 	servers    []*wire.Server
 	metrics    *metrics
 	httpServer *http.Server
+	httpPort   int32      // metrics.listener's port, registered as jmx_port; -1 without one
+	bus        *event.Bus // the classroom's timeline of this broker's decisions (classroom.go)
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -57,12 +60,14 @@ type Broker struct {
 func New(cfg *conf.Config, logger zerolog.Logger) *Broker {
 	ctx, cancel := context.WithCancel(context.Background())
 	b := &Broker{
-		cfg:     cfg,
-		base:    logger.With().Int32("broker", cfg.BrokerID).Logger(),
-		meta:    newMetadataCache(),
-		metrics: newMetrics(),
-		ctx:     ctx,
-		cancel:  cancel,
+		cfg:      cfg,
+		base:     logger.With().Int32("broker", cfg.BrokerID).Logger(),
+		meta:     newMetadataCache(),
+		metrics:  newMetrics(),
+		httpPort: -1,
+		bus:      event.NewBus(busSource(cfg.BrokerID), event.DefaultRetain),
+		ctx:      ctx,
+		cancel:   cancel,
 	}
 	b.log = b.base.With().Str("component", "broker").Logger()
 	b.rm = newReplicaManager(b)
@@ -112,6 +117,7 @@ func (b *Broker) Start() (err error) {
 		GroupMaxSessionTimeoutMs:        b.cfg.GroupMaxSessionTimeoutMs,
 		OffsetsRetentionMinutes:         b.cfg.OffsetsRetentionMinutes,
 		OffsetsRetentionCheckIntervalMs: 600000,
+		Events:                          b.bus,
 	}, offsetsLog{b}, b.base)
 
 	if err = b.startListeners(); err != nil {
@@ -131,6 +137,7 @@ func (b *Broker) Start() (err error) {
 		DeleteTopicEnable:           b.cfg.DeleteTopicEnable,
 		AutoLeaderRebalanceEnable:   b.cfg.AutoLeaderRebalanceEnable,
 		LeaderImbalanceCheckSeconds: b.cfg.LeaderImbalanceCheckSeconds,
+		Events:                      b.bus,
 	}, b.zk, b.channel, b.base)
 	b.goRun(func() { b.ctrl.Run(b.ctx) })
 	b.goRun(b.zkEventLoop)
@@ -189,7 +196,7 @@ func (b *Broker) register() error {
 	if err != nil {
 		return err
 	}
-	info := zkclient.BrokerInfo{ID: b.cfg.BrokerID, Rack: b.cfg.BrokerRack, Timestamp: time.Now().UnixMilli()}
+	info := zkclient.BrokerInfo{ID: b.cfg.BrokerID, Rack: b.cfg.BrokerRack, Timestamp: time.Now().UnixMilli(), JmxPort: b.httpPort}
 	for i, l := range adv {
 		port := l.Port
 		if port == 0 && i < len(b.listeners) { // port 0: advertise what the OS picked
@@ -210,6 +217,7 @@ func (b *Broker) register() error {
 	b.epochMu.Lock()
 	b.brokerEpoch = epoch
 	b.epochMu.Unlock()
+	b.bus.SetBrokerEpoch(epoch)
 	b.log.Info().Int64("broker_epoch", epoch).Msg("registered in ZooKeeper")
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/klassik/klassik/classroom/event"
 	"github.com/klassik/klassik/wire"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -20,6 +21,7 @@ type fetcherManager struct {
 	mu       sync.Mutex
 	fetchers map[int32]*replicaFetcher
 	closed   bool
+	pauses   fetchPauses // the classroom's pause-fetch fault (faults.go)
 }
 
 func newFetcherManager(b *Broker) *fetcherManager {
@@ -198,7 +200,7 @@ func (f *replicaFetcher) buildFetch() (*kmsg.FetchRequest, map[topicPartition]*f
 	parts := map[topicPartition]*fetchPartition{}
 	byTopic := map[string]int{}
 	for tp, fp := range f.parts {
-		if fp.truncate || now.Before(fp.backoffTill) {
+		if fp.truncate || now.Before(fp.backoffTill) || f.b.fetchers.paused(tp) {
 			continue
 		}
 		i, ok := byTopic[tp.topic]
@@ -386,6 +388,15 @@ func (f *replicaFetcher) truncateTo(fp *fetchPartition, offset int64) {
 			p.hw = offset
 		}
 	}
+	leo := p.log.LogEndOffset()
+	text := fmt.Sprintf("[ReplicaFetcher replicaId=%d, leaderId=%d] Truncating partition %s-%d to offset %d after leader epoch change to %d (log end offset now %d)",
+		f.b.cfg.BrokerID, f.leader, p.tp.topic, p.tp.partition, offset, fp.leaderEpoch, leo)
+	if offset >= leo {
+		text = fmt.Sprintf("[ReplicaFetcher replicaId=%d, leaderId=%d] Truncation check of %s-%d at leader epoch %d: log ends at %d, no divergence, nothing removed",
+			f.b.cfg.BrokerID, f.leader, p.tp.topic, p.tp.partition, fp.leaderEpoch, leo)
+	}
+	f.b.bus.Publish(event.Event{Kind: event.Truncation, Text: text, Topic: p.tp.topic, Partition: event.Int32(p.tp.partition),
+		Leader: event.Int32(f.leader), LeaderEpoch: event.Int32(fp.leaderEpoch), Offset: event.Int64(offset)})
 	fp.truncate = false
 	p.signal()
 }

@@ -151,6 +151,8 @@ func (b *Broker) startMetricsListener() error {
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	b.classroomRoutes(mux)
+	b.httpPort = int32(ln.Addr().(*net.TCPAddr).Port)
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	b.httpServer = srv
 	b.goRun(func() { _ = srv.Serve(ln) })

@@ -1,9 +1,13 @@
 package broker
 
 import (
+	"fmt"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
+	"github.com/klassik/klassik/classroom/event"
 	"github.com/klassik/klassik/zkclient"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -85,7 +89,8 @@ func (p *partition) updateFollowerLocked(id int32, fetchOffset int64, nowMs int6
 	if fetchOffset >= p.hw && fetchOffset >= p.epochStartOffset {
 		next := append(slices.Clone(p.isr), id)
 		slices.Sort(next)
-		p.proposeISRLocked(next, "expand")
+		p.proposeISRLocked(next, "expand", fmt.Sprintf("broker %d caught up to the high watermark %d (its LEO %d, leader LEO %d)",
+			id, p.hw, fetchOffset, leo))
 	}
 	return nil
 }
@@ -98,14 +103,23 @@ func (b *Broker) maybeShrinkISRs() {
 		p.mu.Lock()
 		if p.isLeaderLocked() && !p.isrUpdating {
 			var keep []int32
+			var why []string
+			leo := p.log.LogEndOffset()
 			for _, id := range p.isr {
 				f := p.followers[id]
 				if id == p.self || f != nil && now-f.lastCaughtUpMs <= b.cfg.ReplicaLagTimeMaxMs {
 					keep = append(keep, id)
+					continue
 				}
+				var fleo int64 = -1
+				if f != nil {
+					fleo = f.leo
+				}
+				why = append(why, fmt.Sprintf("broker %d has not caught up for replica.lag.time.max.ms=%d ms (its LEO %d, leader LEO %d)",
+					id, b.cfg.ReplicaLagTimeMaxMs, fleo, leo))
 			}
 			if len(keep) < len(p.isr) {
-				p.proposeISRLocked(keep, "shrink")
+				p.proposeISRLocked(keep, "shrink", strings.Join(why, "; "))
 			}
 		}
 		p.mu.Unlock()
@@ -114,7 +128,7 @@ func (b *Broker) maybeShrinkISRs() {
 
 // proposeISRLocked writes a new ISR to ZooKeeper in the background; the partition adopts it
 // when the conditional write succeeds. Caller holds mu.
-func (p *partition) proposeISRLocked(isr []int32, why string) {
+func (p *partition) proposeISRLocked(isr []int32, why, cause string) {
 	if p.isrUpdating {
 		return
 	}
@@ -142,6 +156,16 @@ func (p *partition) proposeISRLocked(isr []int32, why string) {
 			}
 			b.log.Info().Str("topic", p.tp.topic).Int32("partition", p.tp.partition).
 				Ints32("old_isr", old).Ints32("new_isr", isr).Str("change", why).Msg("ISR updated")
+			kind, verb := event.ISRExpand, "Expanding"
+			if len(isr) < len(old) {
+				kind, verb = event.ISRShrink, "Shrinking"
+			}
+			b.bus.Publish(event.Event{Kind: kind, Cause: cause,
+				Text: fmt.Sprintf("[Partition %s-%d broker=%d] %s ISR from %s to %s (zkVersion %d -> %d): %s",
+					p.tp.topic, p.tp.partition, p.self, verb, ints(old), ints(isr), st.ZkVersion, version, cause),
+				Topic: p.tp.topic, Partition: event.Int32(p.tp.partition), Leader: event.Int32(p.self),
+				ISR: slices.Clone(isr), LeaderEpoch: event.Int32(epoch), ZKVersion: event.Int32(version),
+				ZNode: fmt.Sprintf("/brokers/topics/%s/partitions/%d/state", p.tp.topic, p.tp.partition)})
 		}
 		p.mu.Unlock()
 		if err != nil {
@@ -155,4 +179,13 @@ func (p *partition) proposeISRLocked(isr []int32, why string) {
 			}
 		}
 	})
+}
+
+// ints formats broker ids as Kafka's logs do: [1,2,3].
+func ints(ids []int32) string {
+	parts := make([]string, len(ids))
+	for i, id := range ids {
+		parts[i] = strconv.Itoa(int(id))
+	}
+	return "[" + strings.Join(parts, ",") + "]"
 }

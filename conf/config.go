@@ -77,4 +77,9 @@ type Config struct {
 	// MetricsListener is the HTTP listener for /metrics and /healthz ("" = off). Kafka has no
 	// such property (it uses JMX); klassik names it metrics.listener, e.g. "127.0.0.1:9404".
 	MetricsListener string // metrics.listener
+
+	// FaultsEnable lets the classroom inject real faults through the metrics.listener
+	// (/klassik/faults/...): kill, controlled shutdown, ZooKeeper session expiry, a paused
+	// replica fetcher. Off by default; never turn it on in production.
+	FaultsEnable bool // klassik.faults.enable (false)
 }

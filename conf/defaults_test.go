@@ -83,6 +83,7 @@ func TestDefaultsAreKafkas(t *testing.T) {
 
 		BrokerRack:      "",
 		MetricsListener: "",
+		FaultsEnable:    false,
 	}
 	got := Default()
 	if *got != want {

@@ -25,6 +25,7 @@ type Client struct {
 	sessionTimeout time.Duration
 	log            zerolog.Logger
 	acl            []zk.ACL
+	cut            *cutter // dials ZooKeeper; CutOff partitions the client on purpose
 
 	events chan Event
 	quit   chan struct{}
@@ -85,9 +86,11 @@ func Connect(connect string, sessionTimeout, connTimeout time.Duration, logger z
 		done:           make(chan struct{}),
 		wake:           make(chan struct{}, 1),
 		sessionUp:      make(chan struct{}),
+		cut:            newCutter(),
 	}
 	conn, _, err := zk.Connect(servers, sessionTimeout,
 		zk.WithLogger(zkLogger{c.log}),
+		zk.WithDialer(c.cut.dial),
 		zk.WithEventCallback(c.onZkEvent))
 	if err != nil {
 		return nil, fmt.Errorf("zkclient: connect to ZooKeeper ensemble %s: %w", strings.Join(servers, ","), err)

@@ -172,12 +172,16 @@ func encodeBroker(info BrokerInfo, timestampMs int64) []byte {
 			lspm = append(lspm, field{e.listener(), jsonString(e.protocol())})
 		}
 	}
+	jmx := int32(-1)
+	if info.JmxPort > 0 {
+		jmx = info.JmxPort
+	}
 	fs := []field{
 		{"version", jsonInt(5)},
 		{"host", host},
 		{"port", jsonInt(port)},
 		{"endpoints", jsonArray(conn)},
-		{"jmx_port", jsonInt(-1)},
+		{"jmx_port", jsonInt(int64(jmx))},
 		{"timestamp", jsonString(strconv.FormatInt(timestampMs, 10))},
 	}
 	if info.Rack != "" {

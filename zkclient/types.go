@@ -24,7 +24,7 @@ type BrokerInfo struct {
 	Rack      string     // "" when none
 	Epoch     int64      // czxid of the znode; filled on read
 	Timestamp int64      // ms; 0 on write means now
-	JmxPort   int32      // filled on read; always written as -1
+	JmxPort   int32      // the management port: klassik writes metrics.listener's port, -1 (or 0) for none
 	Version   int32      // JSON version; filled on read (written: 5)
 	// Features are the supported features, name -> raw JSON of the version range
 	// ({"min_version":1,"max_version":3}). klassik writes {}.

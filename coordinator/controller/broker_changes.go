@@ -4,8 +4,23 @@
 package controller
 
 import (
+	"fmt"
 	"slices"
+	"strconv"
+	"strings"
+
+	timeline "github.com/klassik/klassik/classroom/event"
+	"github.com/klassik/klassik/zkclient"
 )
+
+// brokerIDs formats ids for a cause: "1" or "1, 2".
+func brokerIDs(ids []int32) string {
+	s := make([]string, len(ids))
+	for i, id := range ids {
+		s[i] = strconv.Itoa(int(id))
+	}
+	return strings.Join(s, ", ")
+}
 
 // onBrokersChanged is processBrokerChange: new, dead and bounced (re-registered with a new
 // czxid) brokers. A bounced broker is handled as failed, then started.
@@ -38,6 +53,17 @@ func (c *Controller) onBrokersChanged() error {
 	}
 	c.log.Info().Ints32("new", added).Ints32("dead", dead).Ints32("bounced", bounced).Ints32("live", sortedKeys(cur)).Msg("brokers changed")
 
+	var lost, joined []zkclient.BrokerInfo
+	for _, id := range append(slices.Clone(dead), bounced...) {
+		lost = append(lost, st.brokers[id])
+	}
+	for _, id := range append(slices.Clone(added), bounced...) {
+		joined = append(joined, cur[id])
+	}
+	c.publishBrokers(timeline.BrokerLost, lost, sortedKeys(cur))
+	c.publishBrokers(timeline.BrokerRegistered, joined, sortedKeys(cur))
+	defer func() { c.cause = "" }()
+
 	for _, id := range append(slices.Clone(dead), bounced...) {
 		c.ch.removeBroker(id)
 	}
@@ -48,6 +74,7 @@ func (c *Controller) onBrokersChanged() error {
 		for _, id := range added {
 			st.brokers[id] = cur[id]
 		}
+		c.cause = fmt.Sprintf("broker %s started", brokerIDs(added))
 		if err := c.onBrokerStartup(added); err != nil {
 			return err
 		}
@@ -56,6 +83,7 @@ func (c *Controller) onBrokersChanged() error {
 		for _, id := range bounced {
 			delete(st.brokers, id)
 		}
+		c.cause = fmt.Sprintf("broker %s re-registered with a new session (its old one expired)", brokerIDs(bounced))
 		if err := c.onBrokerFailure(bounced); err != nil {
 			return err
 		}
@@ -70,6 +98,7 @@ func (c *Controller) onBrokersChanged() error {
 		for _, id := range dead {
 			delete(st.brokers, id)
 		}
+		c.cause = fmt.Sprintf("broker %s failed", brokerIDs(dead))
 		return c.onBrokerFailure(dead)
 	}
 	return nil
@@ -165,6 +194,8 @@ func (c *Controller) onControlledShutdown(id int32, brokerEpoch int64) ([]tp, er
 	}
 	st.shuttingDown[id] = true
 	c.log.Info().Int32("shutting_down", id).Msg("controlled shutdown")
+	c.cause = fmt.Sprintf("controlled shutdown of broker %d", id)
+	defer func() { c.cause = "" }()
 	var led, followed []tp
 	for _, p := range st.partitionsOn(id) {
 		cur, ok := st.leadership[p]

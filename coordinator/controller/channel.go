@@ -5,6 +5,7 @@ import (
 	"sync"
 	"time"
 
+	timeline "github.com/klassik/klassik/classroom/event"
 	"github.com/klassik/klassik/zkclient"
 	"github.com/rs/zerolog"
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -26,6 +27,9 @@ type channelManager struct {
 
 	brokers map[int32]*brokerQueue
 	wg      sync.WaitGroup
+
+	events timeline.Publisher // set before the first addBroker; request-sent events
+	from   int32              // this controller's broker id, for the events
 }
 
 type brokerQueue struct {
@@ -48,6 +52,7 @@ func newChannelManager(sender Sender, log zerolog.Logger, backoff time.Duration)
 		backoff:    backoff,
 		maxBackoff: 20 * backoff,
 		brokers:    map[int32]*brokerQueue{},
+		events:     timeline.Discard,
 	}
 }
 
@@ -131,6 +136,7 @@ func (m *channelManager) deliver(b *brokerQueue, req kmsg.Request) bool {
 		m.log.Debug().Int32("to_broker", b.info.ID).Str("request", apiName(req)).Int("attempt", attempt).Msg("sending controller request")
 		resp, err := m.sender.Send(b.ctx, b.info, req)
 		if err == nil {
+			publishSent(m.events, m.from, b.info.ID, req)
 			m.checkResponse(b.info.ID, resp)
 			return true
 		}

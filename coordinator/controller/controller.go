@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	timeline "github.com/klassik/klassik/classroom/event"
 	"github.com/klassik/klassik/zkclient"
 	"github.com/rs/zerolog"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -36,6 +37,9 @@ type Config struct {
 	// RequestRetryBackoff is the first wait before resending a request that failed to reach
 	// a broker (doubling up to 20 times it); 0 means 100ms.
 	RequestRetryBackoff time.Duration
+	// Events receives what the controller decides, for the classroom's timeline; nil means
+	// timeline.Discard.
+	Events timeline.Publisher
 }
 
 // Errors returned by ControlledShutdown and ElectLeaders.
@@ -57,6 +61,7 @@ type Controller struct {
 	zk     ZK
 	sender Sender
 	log    zerolog.Logger
+	events timeline.Publisher
 
 	active atomic.Bool
 
@@ -67,6 +72,7 @@ type Controller struct {
 	runOne sync.Once
 
 	// Owned by the event loop goroutine (Run).
+	cause     string          // why the current event's elections happen ("broker 1 failed"); "" when unknown
 	st        *clusterState   // nil unless active
 	ch        *channelManager // nil unless active
 	rebalance *time.Ticker    // nil unless active with auto rebalance
@@ -77,6 +83,9 @@ func New(cfg Config, zk ZK, send Sender, logger zerolog.Logger) *Controller {
 	if cfg.LeaderImbalanceCheckSeconds <= 0 {
 		cfg.LeaderImbalanceCheckSeconds = 300
 	}
+	if cfg.Events == nil {
+		cfg.Events = timeline.Discard
+	}
 	if cfg.LeaderImbalancePerBrokerPercentage <= 0 {
 		cfg.LeaderImbalancePerBrokerPercentage = 10
 	}
@@ -84,6 +93,7 @@ func New(cfg Config, zk ZK, send Sender, logger zerolog.Logger) *Controller {
 		cfg:    cfg,
 		zk:     zk,
 		sender: send,
+		events: cfg.Events,
 		log:    logger.With().Str("component", "controller").Logger(),
 		wake:   make(chan struct{}, 1),
 		done:   make(chan struct{}),

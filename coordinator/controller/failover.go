@@ -44,6 +44,9 @@ func (c *Controller) elect() {
 		return
 	}
 	c.log.Info().Int32("controller_epoch", ce.Epoch).Int32("epoch_zk_version", ce.ZkVersion).Msg("elected as the controller")
+	c.publishElected(ce)
+	c.cause = "controller failover: partitions without a live leader"
+	defer func() { c.cause = "" }()
 	if err := c.onControllerFailover(ce); err != nil {
 		c.log.Error().Err(err).Msg("controller failover failed; resigning")
 		c.resignLocal()
@@ -83,6 +86,9 @@ func (c *Controller) maybeTriggerMove() {
 // resignLocal is onControllerResignation: stop acting and forget the cluster state.
 func (c *Controller) resignLocal() {
 	wasActive := c.active.Swap(false)
+	if wasActive && c.st != nil {
+		c.publishResigned(c.st.epoch.Epoch)
+	}
 	if c.rebalance != nil {
 		c.rebalance.Stop()
 		c.rebalance = nil
@@ -138,6 +144,7 @@ func (c *Controller) onControllerFailover(ce zkclient.ControllerEpoch) error {
 
 	c.st = st
 	c.ch = newChannelManager(c.sender, c.log, c.cfg.RequestRetryBackoff)
+	c.ch.events, c.ch.from = c.events, c.cfg.BrokerID
 	for _, id := range st.brokerIDs() {
 		c.ch.addBroker(st.brokers[id])
 	}

@@ -87,6 +87,8 @@ func (c *Controller) handleZK(e zkclient.Event) error {
 	case zkclient.EventConfigChanged:
 		// A topic may have enabled unclean.leader.election.enable: retry offline partitions
 		// (Kafka's TopicUncleanLeaderElectionEnable).
+		c.cause = "a topic config changed (unclean.leader.election.enable)"
+		defer func() { c.cause = "" }()
 		b := newBatch()
 		err := c.triggerOnline(b)
 		c.flush(b)

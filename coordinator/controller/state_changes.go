@@ -145,6 +145,7 @@ func (c *Controller) commit(b *batch, ch stateChange, version int32) {
 	if ch.NoWrite {
 		return
 	}
+	c.publishCommit(ch, st)
 	if st.Leader != noLeader {
 		delete(c.st.offline, ch.P)
 	}

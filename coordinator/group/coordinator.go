@@ -3,6 +3,7 @@ package group
 import (
 	"context"
 	"errors"
+	"github.com/klassik/klassik/classroom/event"
 	"sync"
 	"time"
 	"unicode/utf16"
@@ -35,6 +36,10 @@ type Config struct {
 	OffsetsRetentionMinutes         int   // offsets.retention.minutes (10080)
 	OffsetsRetentionCheckIntervalMs int   // offsets.retention.check.interval.ms (600000)
 
+	// Events receives each completed rebalance, for the classroom's timeline; nil means
+	// event.Discard.
+	Events event.Publisher
+
 	// OffsetCommitTimeoutMs bounds each append to __consumer_offsets
 	// (offsets.commit.timeout.ms, 5000).
 	OffsetCommitTimeoutMs int
@@ -46,6 +51,9 @@ type Config struct {
 }
 
 func (cfg *Config) defaults() {
+	if cfg.Events == nil {
+		cfg.Events = event.Discard
+	}
 	def := func(v *int, d int) {
 		if *v == 0 {
 			*v = d

@@ -179,6 +179,7 @@ type group struct {
 	hasProtocol    bool
 	generation     int32
 	leader         string // "" none
+	lastReason     string // why the current rebalance began, for the classroom's timeline
 
 	members            map[string]*member
 	staticMembers      map[string]string // instance id -> member id

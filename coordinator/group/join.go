@@ -335,6 +335,7 @@ func (c *Coordinator) prepareRebalance(g *group, reason string) {
 	}
 	c.removeSyncExpiration(g)
 	wasEmpty := g.is(stateEmpty)
+	g.lastReason = reason
 	g.transitionTo(statePreparingRebalance, c.nowMs())
 	c.logger.Info().Str("group", g.id).Int32("generation", g.generation).Str("reason", reason).Msg("preparing to rebalance")
 	if wasEmpty {
@@ -410,6 +411,7 @@ func (c *Coordinator) onCompleteJoin(g *group) {
 	g.initNextGeneration(c.nowMs())
 	if g.is(stateEmpty) {
 		c.logger.Info().Str("group", g.id).Int32("generation", g.generation).Msg("group is now empty")
+		c.publishRebalance(g)
 		batch := encodeBatch(c.nowMs(), []record{{Timestamp: c.nowMs(), Key: groupMetadataKey(g.id), Value: g.metadataValue(nil)}})
 		c.store(g, batch, func(err error) {
 			if err != nil {
@@ -420,6 +422,7 @@ func (c *Coordinator) onCompleteJoin(g *group) {
 	}
 	c.logger.Info().Str("group", g.id).Int32("generation", g.generation).Int("members", len(g.members)).
 		Str("protocol", g.protocol).Msg("stabilized group")
+	c.publishRebalance(g)
 	for _, m := range g.sortedMembers() {
 		var members []kmsg.JoinGroupResponseMember
 		if g.isLeader(m.id) {
