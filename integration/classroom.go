@@ -18,6 +18,16 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
+// ClassroomBrokers gives every broker an HTTP listener (metrics.listener on a free port, which
+// the broker registers as jmx_port) and turns on the fault endpoints, as the compose cluster
+// does, so the classroom sees offsets and events and scenarios can inject faults.
+func ClassroomBrokers() Option {
+	return func(o *options) {
+		BrokerConfig("metrics.listener", "127.0.0.1:0")(o)
+		BrokerConfig("klassik.faults.enable", true)(o)
+	}
+}
+
 // UI is a running `klassik ui`.
 type UI struct {
 	URL  string

@@ -160,12 +160,13 @@ func zkCtime(t *testing.T, c *Cluster, path string) time.Time {
 // of one broker and one ZooKeeper node of three. It measures the delay from a ZooKeeper change
 // to the page.
 func TestClassroomPageFollowsZooKeeperThroughFailover(t *testing.T) {
-	c := NewCluster(t, Brokers(3), ZooKeepers(3))
+	c := NewCluster(t, Brokers(3), ZooKeepers(3), ClassroomBrokers())
 	c.CreateTopic(t, "lesson", 3, 3, nil)
 	first := c.WaitForController(t)
 	ui := c.StartUI(t)
 	page := OpenPage(t, ui.URL)
 	page.WaitFor(30*time.Second, func() error { return agreesWithZooKeeper(t, c, page) })
+	page.WaitFor(20*time.Second, func() error { return showsOffsets(page) })
 	page.Screenshot("classroom-before-failover")
 
 	// kill -9 the controller: its /controller znode lasts until its session times out.
@@ -262,4 +263,18 @@ func TestClassroomPageFollowsZooKeeperThroughFailover(t *testing.T) {
 		t.Errorf("the timeline has no broker-lost line")
 	}
 	page.Screenshot("classroom-after-zk-node-and-broker-loss")
+}
+
+// showsOffsets checks that the page shows a high watermark and log end offsets for every
+// partition of "lesson", as its leader reports them on its HTTP listener.
+func showsOffsets(p *Page) error {
+	var n int
+	err := p.Eval(`[...document.querySelectorAll('tr[data-topic="lesson"]')].filter(r => r.cells[6].textContent !== "–" && r.cells[7].textContent.includes(":")).length`, &n)
+	if err != nil {
+		return err
+	}
+	if n != 3 {
+		return fmt.Errorf("%d of 3 partitions of lesson show a high watermark and log end offsets", n)
+	}
+	return nil
 }
