@@ -16,7 +16,7 @@ const JuteMaxBuffer = 0xfffff
 const maxMultiBytes = 512 << 10
 
 // ErrZnodeTooLarge: the data would not fit in a znode (JuteMaxBuffer).
-var ErrZnodeTooLarge = errors.New("znode data larger than ZooKeeper's jute.maxbuffer")
+var ErrZnodeTooLarge = errors.New("znode too large")
 
 // topicZnodeFixed is the size of a topic znode with no partitions but a topic id:
 // {"version":3,"partitions":{},"adding_replicas":{},"removing_replicas":{},"topic_id":"<22>"}.
