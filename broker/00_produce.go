@@ -124,6 +124,7 @@ func (b *Broker) handleProduce(ctx context.Context, req *wire.Request) (kmsg.Res
 		return nil, nil
 	}
 	if len(waits) > 0 {
+		req.Release() // appended: the wait for replicas must not hold queued.max.request.bytes
 		b.awaitReplication(ctx, resp, waits, time.Duration(r.TimeoutMillis)*time.Millisecond)
 	}
 	return resp, nil

@@ -36,6 +36,7 @@ func (b *Broker) handleFetch(ctx context.Context, req *wire.Request) (kmsg.Respo
 			b.metrics.bytesOut.Add(int64(bytes))
 			return resp, nil
 		}
+		req.Release() // a long poll holds no request budget (queued.max.request.bytes)
 		if !waitAny(ctx, waitOn, deadline) {
 			resp, bytes, _ = b.fetchOnce(r, replicaID)
 			b.metrics.bytesOut.Add(int64(bytes))

@@ -42,6 +42,13 @@ func (b *Broker) handleCreateTopics(ctx context.Context, req *wire.Request) (kms
 				if t.NumPartitions != -1 || t.ReplicationFactor != -1 {
 					return errorf(kerr.InvalidRequest, "give either a replica assignment or partitions and replication factor, not both")
 				}
+				replicas := int64(0)
+				for _, a := range t.ReplicaAssignment {
+					replicas += int64(len(a.Replicas))
+				}
+				if err := checkAssignmentFits(int64(len(t.ReplicaAssignment)), replicas); err != nil {
+					return err
+				}
 				spec.assignment = map[int32][]int32{}
 				for _, a := range t.ReplicaAssignment {
 					spec.assignment[a.Partition] = a.Replicas

@@ -40,6 +40,13 @@ func (b *Broker) handleCreatePartitions(ctx context.Context, req *wire.Request) 
 				if int32(len(t.Assignment)) != t.Count-have {
 					return errorf(kerr.InvalidReplicaAssignment, "%d assignments given for %d new partitions", len(t.Assignment), t.Count-have)
 				}
+				replicas := int64(have) * int64(rf)
+				for _, a := range t.Assignment {
+					replicas += int64(len(a.Replicas))
+				}
+				if err := checkAssignmentFits(int64(t.Count), replicas); err != nil {
+					return err
+				}
 				added = map[int32][]int32{}
 				for i, a := range t.Assignment {
 					added[have+int32(i)] = a.Replicas
@@ -48,6 +55,10 @@ func (b *Broker) handleCreatePartitions(ctx context.Context, req *wire.Request) 
 					return err
 				}
 			} else {
+				// Before anything sized by the count is allocated: the znode must be storable.
+				if err := zkclient.CheckTopicZnodeSize(int64(t.Count), int64(rf)); err != nil {
+					return errorf(kerr.InvalidPartitions, "%v", err)
+				}
 				all, err := controller.AssignReplicas(b.meta.get().liveBrokerIDs(), t.Count, rf, -1, 0)
 				if err != nil {
 					return errorf(kerr.InvalidReplicationFactor, "%v", err)

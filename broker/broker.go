@@ -169,6 +169,8 @@ func (b *Broker) startListeners() error {
 	if err != nil {
 		return err
 	}
+	// One budget for all listeners: queued.max.request.bytes is broker-wide, as in Kafka.
+	budget := wire.NewBudget(b.cfg.QueuedMaxRequestBytes, b.cfg.QueuedMaxRequests)
 	for _, l := range ls {
 		addr := net.JoinHostPort(l.Host, strconv.Itoa(int(l.Port)))
 		ln, err := net.Listen("tcp", addr)
@@ -180,6 +182,7 @@ func (b *Broker) startListeners() error {
 			Listener:            ln,
 			ListenerName:        l.Name,
 			MaxRequestSize:      b.cfg.SocketRequestMaxBytes,
+			Budget:              budget,
 			Handler:             b,
 			Versions:            versions,
 			ApiVersionsFallback: apiVersionsFallback,

@@ -29,6 +29,7 @@ type partition struct {
 	hw               int64
 	followers        map[int32]*replicaState // leader only: the other replicas' progress
 	isrUpdating      bool                    // an ISR write to ZooKeeper is in flight
+	isrRetry         isrRetry                // backoff after a refused ISR write
 	epochStartOffset int64                   // log end offset when this leader epoch began
 	stopped          bool                    // removed by StopReplica or deletion
 	changed          chan struct{}           // closed and replaced on every LEO, HW, ISR or role change

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/klassik/klassik/classroom/event"
+	"github.com/klassik/klassik/internal/backoff"
 	"github.com/klassik/klassik/zkclient"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -126,10 +127,33 @@ func (b *Broker) maybeShrinkISRs() {
 	}
 }
 
+// isrRetry is the leader's backoff after a refused ISR write: the next proposal waits until
+// after retryAt, unless the partition state has moved since (a LeaderAndIsr brought a new
+// zkVersion, so a write may succeed at once). Guarded by the partition's mu.
+type isrRetry struct {
+	backoff   backoff.Backoff // 50 ms doubling to 5 s, with jitter
+	refusedAt int32           // the zkVersion the refused write was conditional on
+	retryAt   time.Time       // zero: no refusal pending
+}
+
+// allowLocked reports whether an ISR write may be tried now.
+func (r *isrRetry) allowLocked(partitionEpoch int32, now time.Time) bool {
+	if r.retryAt.IsZero() {
+		return true
+	}
+	if partitionEpoch != r.refusedAt {
+		r.backoff.Reset()
+		r.retryAt = time.Time{}
+		return true
+	}
+	return !now.Before(r.retryAt)
+}
+
 // proposeISRLocked writes a new ISR to ZooKeeper in the background; the partition adopts it
-// when the conditional write succeeds. Caller holds mu.
+// when the conditional write succeeds. After a refused write, proposals wait for the
+// backoff (isrRetry) instead of rewriting on every follower fetch. Caller holds mu.
 func (p *partition) proposeISRLocked(isr []int32, why, cause string) {
-	if p.isrUpdating {
+	if p.isrUpdating || !p.isrRetry.allowLocked(p.partitionEpoch, time.Now()) {
 		return
 	}
 	p.isrUpdating = true
@@ -143,6 +167,14 @@ func (p *partition) proposeISRLocked(isr []int32, why, cause string) {
 		version, err := b.zk.UpdatePartitionStateAsLeader(p.tp.topic, p.tp.partition, st)
 		p.mu.Lock()
 		p.isrUpdating = false
+		var retryIn time.Duration
+		if err != nil {
+			retryIn = p.isrRetry.backoff.Next()
+			p.isrRetry.refusedAt, p.isrRetry.retryAt = st.ZkVersion, time.Now().Add(retryIn)
+		} else {
+			p.isrRetry.backoff.Reset()
+			p.isrRetry.retryAt = time.Time{}
+		}
 		applied := err == nil && p.leaderEpoch == epoch && p.isLeaderLocked()
 		if applied {
 			old := p.isr
@@ -170,7 +202,8 @@ func (p *partition) proposeISRLocked(isr []int32, why, cause string) {
 		p.mu.Unlock()
 		if err != nil {
 			b.log.Warn().Err(err).Str("topic", p.tp.topic).Int32("partition", p.tp.partition).
-				Msg("ISR update refused; waiting for the controller's state")
+				Dur("retry_in", retryIn).Int32("zk_version", st.ZkVersion).
+				Msg("ISR update refused; waiting for the controller's state or the backoff before trying again")
 			return
 		}
 		if applied {

@@ -77,6 +77,10 @@ func (b *Broker) createTopic(spec topicSpec, validateOnly bool) (map[int32][]int
 		if rf <= 0 {
 			return nil, errorf(kerr.InvalidReplicationFactor, "replication factor must be larger than 0, not %d", rf)
 		}
+		// Before anything sized by the request is allocated: the znode must be storable.
+		if err := zkclient.CheckTopicZnodeSize(int64(n), int64(rf)); err != nil {
+			return nil, errorf(kerr.InvalidPartitions, "%v", err)
+		}
 		var err error
 		assignment, err = controller.AssignReplicas(b.meta.get().liveBrokerIDs(), n, rf, -1, 0)
 		if err != nil {
@@ -97,6 +101,15 @@ func (b *Broker) createTopic(spec topicSpec, validateOnly bool) (map[int32][]int
 	}
 	b.log.Info().Str("topic", spec.name).Int("partitions", len(assignment)).Msg("created topic")
 	return assignment, nil
+}
+
+// checkAssignmentFits refuses a manual assignment (partitions entries holding replicas ids in
+// all) whose topic znode could not be stored, before it is copied into anything.
+func checkAssignmentFits(partitions, replicas int64) error {
+	if err := zkclient.CheckAssignmentZnodeSize(partitions, replicas); err != nil {
+		return errorf(kerr.InvalidReplicaAssignment, "%v", err)
+	}
+	return nil
 }
 
 // validateAssignment checks a manual replica assignment: partitions numbered from first

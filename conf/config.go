@@ -51,6 +51,8 @@ type Config struct {
 
 	MessageMaxBytes       int   // message.max.bytes (1048588)
 	SocketRequestMaxBytes int32 // socket.request.max.bytes (104857600)
+	QueuedMaxRequestBytes int64 // queued.max.request.bytes (104857600; Kafka: -1, no limit)
+	QueuedMaxRequests     int   // queued.max.requests (500)
 	NumNetworkThreads     int   // num.network.threads (3); accepted for compatibility
 	NumIOThreads          int   // num.io.threads (8); accepted for compatibility
 	RequestTimeoutMs      int   // request.timeout.ms (30000)

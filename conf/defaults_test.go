@@ -60,6 +60,8 @@ func TestDefaultsAreKafkas(t *testing.T) {
 
 		MessageMaxBytes:       1048588,
 		SocketRequestMaxBytes: 104857600,
+		QueuedMaxRequestBytes: 104857600,
+		QueuedMaxRequests:     500,
 		NumNetworkThreads:     3,
 		NumIOThreads:          8,
 		RequestTimeoutMs:      30000,

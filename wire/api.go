@@ -23,6 +23,23 @@ type Request struct {
 	ClientID      *string
 	Body          kmsg.Request // decoded with kmsg at Version
 	Conn          *ConnInfo
+
+	// held is the part of the server's Budget this request's frame holds; Release gives it
+	// back. Nil for requests not read by a Server (ParseRequest, ReadRequest).
+	held *heldBytes
+}
+
+// Release gives the request's bytes back to the broker-wide budget
+// (queued.max.request.bytes). The server calls it when the handler returns; a handler that
+// is done with the request's bytes and is about to wait (acks=all replication, a Fetch long
+// poll) calls it first, so that the wait does not keep other connections from being read
+// (Kafka releases the request buffer before an operation waits in purgatory). After Release
+// the Body may still be read: its memory is not reused, only no longer counted. Release is
+// idempotent and safe from any goroutine.
+func (r *Request) Release() {
+	if r != nil && r.held != nil {
+		r.held.release()
+	}
 }
 
 // ConnInfo describes the connection a request came on. It is shared by all requests of a
@@ -55,8 +72,12 @@ type ServerConfig struct {
 	// MaxRequestSize is socket.request.max.bytes: frames larger are refused before
 	// allocating. Zero means Kafka's default, 104857600.
 	MaxRequestSize int32
-	Handler        Handler
-	Versions       Versions
+	// Budget bounds the request bytes read and not yet released, and the requests queued
+	// for handlers, across every Server that shares it (queued.max.request.bytes and
+	// queued.max.requests). Nil: no broker-wide bound, only the per-connection read-ahead.
+	Budget   *Budget
+	Handler  Handler
+	Versions Versions
 	// ApiVersionsFallback builds the v0 ApiVersions response (UNSUPPORTED_VERSION with the
 	// supported list) sent when a client asks ApiVersions at a version newer than served.
 	// If nil, wire answers with error code 35 and an empty list.

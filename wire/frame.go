@@ -44,21 +44,36 @@ var (
 // allocated for this frame alone (decoded bodies alias it). The size is checked against max
 // before anything is allocated. A clean end of stream before a frame starts is io.EOF.
 func readFrame(br *bufio.Reader, max int32) ([]byte, error) {
+	n, err := readFrameSize(br, max)
+	if err != nil {
+		return nil, err
+	}
+	return readFrameBody(br, n)
+}
+
+// readFrameSize reads a frame's 4-byte size and checks it against max (ErrFrameSize). A
+// clean end of stream before a frame starts is io.EOF.
+func readFrameSize(br *bufio.Reader, max int32) (int, error) {
 	p, err := br.Peek(4)
 	if err != nil {
 		if len(p) > 0 && err == io.EOF {
 			err = io.ErrUnexpectedEOF
 		}
-		return nil, err
+		return 0, err
 	}
 	size := int32(binary.BigEndian.Uint32(p))
 	if _, err := br.Discard(4); err != nil {
-		return nil, err
+		return 0, err
 	}
 	if size < 0 || size > max {
-		return nil, fmt.Errorf("%w: size %d, limit %d", ErrFrameSize, size, max)
+		return 0, fmt.Errorf("%w: size %d, limit %d", ErrFrameSize, size, max)
 	}
-	n := int(size)
+	return int(size), nil
+}
+
+// readFrameBody reads the n bytes of a frame whose size readFrameSize returned. It
+// allocates at most frameChunk ahead of the bytes that have arrived.
+func readFrameBody(br *bufio.Reader, n int) ([]byte, error) {
 	frame := make([]byte, min(n, frameChunk))
 	if _, err := io.ReadFull(br, frame); err != nil {
 		return nil, unexpected(err)

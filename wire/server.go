@@ -198,6 +198,7 @@ func (s *Server) startConn(nc net.Conn) {
 		reqs:   make(chan inbound, readAhead),
 		resps:  make(chan outbound, writeQueue),
 	}
+	c.loops.Store(2)
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -234,12 +235,15 @@ type conn struct {
 	reqs  chan inbound  // readLoop -> handleLoop
 	resps chan outbound // handleLoop -> writeLoop
 
+	loops atomic.Int32 // readLoop and handleLoop still running; see loopDone
+
 	closeOnce sync.Once
 }
 
 type inbound struct {
 	req      *Request
-	fallback bool // ApiVersions newer than served: answer with the v0 fallback
+	fallback bool         // ApiVersions newer than served: answer with the v0 fallback
+	held     *reservation // the request's share of the Budget
 }
 
 type outbound struct {
@@ -262,11 +266,12 @@ func (c *conn) close(level zerolog.Level, reason string, err error) {
 }
 
 func (c *conn) readLoop() {
+	defer c.loopDone()
 	defer c.close(zerolog.DebugLevel, "read loop stopped", nil)
 	br := bufio.NewReaderSize(c.nc, ioBufferSize)
 	var clientID *string
 	for {
-		frame, err := readFrame(br, c.s.maxSize)
+		n, err := readFrameSize(br, c.s.maxSize)
 		if err != nil {
 			switch {
 			case errors.Is(err, ErrFrameSize):
@@ -278,22 +283,100 @@ func (c *conn) readLoop() {
 			}
 			return
 		}
-		req, err := parseRequest(frame, c.s.cfg.Versions, clientID)
-		in := inbound{req: req}
+		held, err := c.reserve(n)
 		if err != nil {
-			if !errors.Is(err, ErrUnsupportedApiVersions) {
-				c.closeBadRequest(req, err)
-				return
+			if errors.Is(err, ErrOverBudget) {
+				c.close(zerolog.WarnLevel, "request larger than the whole queued.max.request.bytes budget; raise queued.max.request.bytes or lower socket.request.max.bytes", err)
 			}
-			in.fallback = true
+			return
 		}
-		req.Conn = c.info
+		frame, err := readFrameBody(br, n)
+		if err != nil {
+			held.giveBack()
+			c.close(zerolog.DebugLevel, "read failed", err)
+			return
+		}
+		req, fallback, err := c.parse(frame, clientID)
+		if err != nil {
+			held.giveBack()
+			c.closeBadRequest(req, err)
+			return
+		}
+		req.held = held.bytes
 		if req.ClientID != nil {
 			clientID = req.ClientID
 		}
 		select {
-		case c.reqs <- in:
+		case c.reqs <- inbound{req: req, fallback: fallback, held: held}:
 		case <-c.ctx.Done():
+			held.giveBack()
+			return
+		}
+	}
+}
+
+// parse decodes one frame. fallback reports an ApiVersions request newer than served
+// (answered with the v0 fallback, not an error).
+func (c *conn) parse(frame []byte, clientID *string) (*Request, bool, error) {
+	req, err := parseRequest(frame, c.s.cfg.Versions, clientID)
+	if err != nil && !errors.Is(err, ErrUnsupportedApiVersions) {
+		return req, false, err
+	}
+	req.Conn = c.info
+	return req, err != nil, nil
+}
+
+// reservation is what one frame holds of the server's Budget: its bytes (until the request
+// is released) and a queue slot (until the handle loop picks it up). The zero value holds
+// nothing (no Budget configured).
+type reservation struct {
+	bytes  *heldBytes
+	queued bool
+}
+
+// reserve takes n bytes and a queue slot from the Budget, waiting (reading nothing more
+// from this connection) until they fit.
+func (c *conn) reserve(n int) (*reservation, error) {
+	b := c.s.cfg.Budget
+	if b == nil {
+		return &reservation{}, nil
+	}
+	err := b.acquire(c.ctx, int64(n), func() {
+		c.log.Debug().Int("bytes", n).Msg("broker-wide request budget full (queued.max.request.bytes / queued.max.requests): not reading this connection until requests complete")
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &reservation{bytes: &heldBytes{b: b, n: int64(n)}, queued: true}, nil
+}
+
+// dequeued gives back the queue slot: the request has reached its handler.
+func (r *reservation) dequeued() {
+	if r != nil && r.queued {
+		r.queued = false
+		r.bytes.b.releaseQueued()
+	}
+}
+
+// giveBack releases everything the reservation still holds.
+func (r *reservation) giveBack() {
+	r.dequeued()
+	if r != nil && r.bytes != nil {
+		r.bytes.release()
+	}
+}
+
+// loopDone is deferred by readLoop and handleLoop; the last of the two to stop gives back
+// the budget of requests still waiting in c.reqs (nobody sends or receives there any more).
+func (c *conn) loopDone() {
+	if c.loops.Add(-1) != 0 {
+		return
+	}
+	for {
+		select {
+		case in := <-c.reqs:
+			in.held.giveBack()
+		default:
 			return
 		}
 	}
@@ -310,6 +393,7 @@ func (c *conn) closeBadRequest(req *Request, err error) {
 }
 
 func (c *conn) handleLoop() {
+	defer c.loopDone()
 	defer c.close(zerolog.DebugLevel, "handle loop stopped", nil)
 	for {
 		var in inbound
@@ -318,7 +402,9 @@ func (c *conn) handleLoop() {
 		case <-c.ctx.Done():
 			return
 		}
+		in.held.dequeued()
 		resp, err := c.handle(in)
+		in.held.giveBack()
 		if err != nil {
 			c.close(zerolog.InfoLevel, "handler failed", err)
 			return

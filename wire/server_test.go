@@ -23,6 +23,7 @@ const testTimeout = 10 * time.Second
 
 // testHandler answers ApiVersions, Metadata and Produce. A Metadata request's first topic
 // picks a behaviour: "panic", "error", "wrongkey", "block" (wait for ctx or release);
+// "releaseblk" (Release the request's budget, then as "block");
 // otherwise the response echoes the topic, and the client id as the cluster id.
 type testHandler struct {
 	inflight    sync.Map // conn id -> *atomic.Int32
@@ -74,7 +75,10 @@ func (h *testHandler) Handle(ctx context.Context, req *Request) (kmsg.Response, 
 			return nil, errors.New("handler refuses")
 		case "wrongkey":
 			return kmsg.NewPtrProduceResponse(), nil
-		case "block":
+		case "block", "releaseblk":
+			if topic == "releaseblk" {
+				req.Release() // done with the bytes before waiting, as acks=all does
+			}
 			defer h.blockReturns.Add(1)
 			h.blockStarted <- struct{}{}
 			select {
@@ -139,6 +143,11 @@ type testServer struct {
 
 func startServer(t *testing.T, h Handler, maxSize int32) *testServer {
 	t.Helper()
+	return startServerBudget(t, h, maxSize, nil)
+}
+
+func startServerBudget(t *testing.T, h Handler, maxSize int32, budget *Budget) *testServer {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -148,6 +157,7 @@ func startServer(t *testing.T, h Handler, maxSize int32) *testServer {
 		Listener:       ln,
 		ListenerName:   "PLAINTEXT",
 		MaxRequestSize: maxSize,
+		Budget:         budget,
 		Handler:        h,
 		Versions:       testVersions,
 		ApiVersionsFallback: func() *kmsg.ApiVersionsResponse {

@@ -258,6 +258,10 @@ func (c *Client) CreateTopic(a TopicAssignment, config map[string]string) error 
 		}
 	}
 	cfg := encodeEntityConfig(config)
+	data := encodeTopic(a)
+	if err := checkZnodeData(topicPath(a.Topic), data); err != nil {
+		return err
+	}
 	for attempt := 0; ; attempt++ {
 		cfgExists, err := c.exists(topicConfigPath(a.Topic), false)
 		if err != nil {
@@ -267,7 +271,7 @@ func (c *Client) CreateTopic(a TopicAssignment, config map[string]string) error 
 		if cfgExists {
 			cfgOp = &zk.SetDataRequest{Path: c.p(topicConfigPath(a.Topic)), Data: cfg, Version: -1}
 		}
-		_, i, err := c.multi(&zk.CreateRequest{Path: c.p(topicPath(a.Topic)), Data: encodeTopic(a), Acl: c.acl}, cfgOp)
+		_, i, err := c.multi(&zk.CreateRequest{Path: c.p(topicPath(a.Topic)), Data: data, Acl: c.acl}, cfgOp)
 		switch {
 		case err == nil:
 			return nil
@@ -286,7 +290,11 @@ func (c *Client) SetTopicAssignment(a TopicAssignment) error {
 	if err := checkName("topic", a.Topic); err != nil {
 		return err
 	}
-	_, err := c.conn.Set(c.p(topicPath(a.Topic)), encodeTopic(a), a.ZkVersion)
+	data := encodeTopic(a)
+	if err := checkZnodeData(topicPath(a.Topic), data); err != nil {
+		return err
+	}
+	_, err := c.conn.Set(c.p(topicPath(a.Topic)), data, a.ZkVersion)
 	return zkErr("set", topicPath(a.Topic), err)
 }
 
@@ -303,8 +311,11 @@ func (c *Client) PartitionState(topic string, partition int32) (PartitionState, 
 }
 
 // CreatePartitionStates creates state znodes (and their parents) fenced by /controller_epoch's
-// zkVersion; ErrNotController when it moved. The states themselves are created in one
-// transaction: if one already exists, none is created (ErrNodeExists naming it).
+// zkVersion; ErrNotController when it moved. The states themselves are created in fenced
+// transactions of at most maxMultiBytes each, in partition order, so that no request exceeds
+// ZooKeeper's jute.maxbuffer (Kafka creates them one fenced create each): if one already
+// exists, none of its transaction is created (ErrNodeExists naming it), and the
+// transactions after it are not tried.
 func (c *Client) CreatePartitionStates(ce ControllerEpoch, topic string, states map[int32]PartitionState) error {
 	if err := checkName("topic", topic); err != nil {
 		return err
@@ -331,15 +342,21 @@ func (c *Client) CreatePartitionStates(ce ControllerEpoch, topic string, states 
 			return err
 		}
 	}
-	ops := make([]any, 0, len(parts))
-	for _, p := range parts {
-		ops = append(ops, &zk.CreateRequest{Path: c.p(partitionStatePath(topic, p)), Data: encodePartitionState(states[p]), Acl: c.acl})
+	var ops []any
+	size := 0
+	for i, p := range parts {
+		op := &zk.CreateRequest{Path: c.p(partitionStatePath(topic, p)), Data: encodePartitionState(states[p]), Acl: c.acl}
+		ops = append(ops, op)
+		size += len(op.Path) + len(op.Data) + 64 // framing and ACL, generously
+		if size < maxMultiBytes && i < len(parts)-1 {
+			continue
+		}
+		if _, err := c.fenced(ce, ops...); err != nil {
+			return err
+		}
+		ops, size = ops[:0], 0
 	}
-	if len(ops) == 0 {
-		return nil
-	}
-	_, err := c.fenced(ce, ops...)
-	return err
+	return nil
 }
 
 // UpdatePartitionState writes one state znode if its zkVersion is st.ZkVersion and the
