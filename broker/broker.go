@@ -16,6 +16,7 @@ import (
 	"github.com/klassik/klassik/conf"
 	"github.com/klassik/klassik/coordinator/controller"
 	"github.com/klassik/klassik/coordinator/group"
+	"github.com/klassik/klassik/internal/backoff"
 	"github.com/klassik/klassik/logstore"
 	"github.com/klassik/klassik/wire"
 	"github.com/klassik/klassik/zkclient"
@@ -216,12 +217,9 @@ func (b *Broker) register() error {
 	if len(info.Endpoints) > 0 {
 		info.Host, info.Port = info.Endpoints[0].Host, info.Endpoints[0].Port
 	}
-	epoch, err := b.zk.RegisterBroker(info)
+	epoch, err := b.registerWaitingForPredecessor(info)
 	if err != nil {
-		if errors.Is(err, zkclient.ErrBrokerIDTaken) {
-			return fmt.Errorf("broker.id %d is already registered in ZooKeeper by another live broker: %w", b.cfg.BrokerID, err)
-		}
-		return fmt.Errorf("registering /brokers/ids/%d: %w", b.cfg.BrokerID, err)
+		return err
 	}
 	b.epochMu.Lock()
 	b.brokerEpoch = epoch
@@ -392,4 +390,50 @@ func newTopicID() [16]byte {
 	var u [16]byte
 	_, _ = rand.Read(u[:])
 	return u
+}
+
+// registerWaitingForPredecessor writes the registration, waiting out a predecessor's session.
+//
+// A broker restarted right after a crash finds its old /brokers/ids/<id>: the dead process's
+// ZooKeeper session lives until zookeeper.session.timeout.ms has passed without a heartbeat.
+// Kafka exits at once here, so every supervisor restart inside that window fails. klassik
+// waits instead, retrying with backoff, until the session timeout plus a margin has passed
+// since it started trying; only a registration that outlives that belongs to a live broker,
+// and that is the fatal duplicate broker.id error.
+func (b *Broker) registerWaitingForPredecessor(info zkclient.BrokerInfo) (int64, error) {
+	path := fmt.Sprintf("/brokers/ids/%d", b.cfg.BrokerID)
+	timeout := time.Duration(b.cfg.ZookeeperSessionTimeoutMs) * time.Millisecond
+	deadline := time.Now().Add(timeout + registrationMargin(timeout))
+	bo := backoff.New(100*time.Millisecond, time.Second)
+	for {
+		epoch, err := b.zk.RegisterBroker(info)
+		if err == nil {
+			return epoch, nil
+		}
+		if !errors.Is(err, zkclient.ErrBrokerIDTaken) {
+			return 0, fmt.Errorf("registering %s: %w", path, err)
+		}
+		if time.Now().After(deadline) {
+			return 0, fmt.Errorf("broker.id %d is already registered in ZooKeeper by another live broker "+
+				"(its session outlived zookeeper.session.timeout.ms=%d plus a margin): %w",
+				b.cfg.BrokerID, b.cfg.ZookeeperSessionTimeoutMs, err)
+		}
+		var owner int64
+		if _, st, gerr := b.zk.Raw(path); gerr == nil && st != nil {
+			owner = st.EphemeralOwner
+		}
+		b.log.Warn().Str("znode", path).Str("owner_session", fmt.Sprintf("0x%x", owner)).
+			Dur("wait_left", time.Until(deadline).Round(time.Millisecond)).
+			Msg("the registration belongs to another ZooKeeper session, probably this broker's previous process; waiting for that session to expire (zookeeper.session.timeout.ms)")
+		if err := bo.Wait(b.ctx); err != nil {
+			return 0, err
+		}
+	}
+}
+
+// registrationMargin is how long past the session timeout a registration may linger before it
+// counts as a live duplicate: ZooKeeper expires sessions on its tick, a little after the
+// timeout itself.
+func registrationMargin(sessionTimeout time.Duration) time.Duration {
+	return max(2*time.Second, sessionTimeout/4)
 }
