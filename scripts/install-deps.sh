@@ -7,7 +7,7 @@ set -euo pipefail
 
 cd "$(dirname "$0")/.."
 
-packages=(zookeeper kcat python3-confluent-kafka python3-kafka)
+packages=(zookeeper kcat python3-confluent-kafka python3-kafka chromium)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -39,8 +39,20 @@ if ((${#missing[@]} > 0)); then
 			break
 		fi
 	done
+	# Another apt run (a package list update, an unattended upgrade) can leave the lists
+	# half-written for a moment: look again after a pause before calling a package missing.
 	for p in "${missing[@]}"; do
-		if ! apt-cache policy "$p" 2>/dev/null | grep -q 'Candidate: [^(]'; then
+		found=
+		for try in 1 2 3; do
+			if apt-cache policy "$p" 2>/dev/null | grep -q 'Candidate: [^(]'; then
+				found=1
+				break
+			fi
+			echo "install-deps: apt does not list $p yet (try $try of 3); updating the package lists again"
+			sleep 5
+			"${sudo[@]}" apt-get update -q </dev/null || true
+		done
+		if [[ -z $found ]]; then
 			echo "install-deps: no Debian package named $p" >&2
 			exit 1
 		fi
