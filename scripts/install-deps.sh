@@ -11,7 +11,7 @@ packages=(zookeeper kcat python3-confluent-kafka python3-kafka chromium)
 
 missing=()
 for p in "${packages[@]}"; do
-	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep 'install ok installed' >/dev/null; then
 		missing+=("$p")
 	fi
 done
@@ -34,7 +34,7 @@ if ((${#missing[@]} > 0)); then
 	export DEBIAN_FRONTEND=noninteractive
 	# Refresh the package lists only when apt does not know a package we need.
 	for p in "${missing[@]}"; do
-		if ! apt-cache policy "$p" 2>/dev/null | grep -q 'Candidate: [^(]'; then
+		if ! apt-cache policy "$p" 2>/dev/null | grep 'Candidate: [^(]' >/dev/null; then
 			"${sudo[@]}" apt-get update -q </dev/null
 			break
 		fi
@@ -44,7 +44,7 @@ if ((${#missing[@]} > 0)); then
 	for p in "${missing[@]}"; do
 		found=
 		for try in 1 2 3; do
-			if apt-cache policy "$p" 2>/dev/null | grep -q 'Candidate: [^(]'; then
+			if apt-cache policy "$p" 2>/dev/null | grep 'Candidate: [^(]' >/dev/null; then
 				found=1
 				break
 			fi
