@@ -19,6 +19,9 @@ type Broker struct {
 	Port int
 	Dir  string // holds server.toml, stderr.log and data/ (log.dirs)
 
+	logDirs []string // log.dirs: Dir/data, or the dirs TmpfsLogDir made
+	disk    *tmpfs   // the small filesystem of TmpfsLogDir, or nil
+
 	c           *Cluster
 	config      []kv
 	proc        *process
@@ -30,8 +33,11 @@ type Broker struct {
 // Addr is the broker's host:port.
 func (b *Broker) Addr() string { return fmt.Sprintf("127.0.0.1:%d", b.Port) }
 
-// LogDir is the broker's log.dirs.
-func (b *Broker) LogDir() string { return filepath.Join(b.Dir, "data") }
+// LogDir is the broker's (first) log dir.
+func (b *Broker) LogDir() string { return b.logDirs[0] }
+
+// LogDirs is the broker's log.dirs.
+func (b *Broker) LogDirs() []string { return b.logDirs }
 
 // ConfigPath is the broker's server.toml.
 func (b *Broker) ConfigPath() string { return filepath.Join(b.Dir, "server.toml") }
@@ -78,8 +84,14 @@ func (c *Cluster) newBroker(id int32, extra bool) *Broker {
 	if extra {
 		b.Dir = filepath.Join(c.dir, fmt.Sprintf("extra-%d-broker-%d", len(c.extras)+1, id))
 	}
-	if err := os.MkdirAll(b.LogDir(), 0o755); err != nil {
-		c.t.Fatal(err)
+	b.logDirs = []string{filepath.Join(b.Dir, "data")}
+	if spec, ok := c.disks[id]; ok && !extra {
+		c.mountLogDir(b, spec)
+	}
+	for _, d := range b.logDirs {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			c.t.Fatal(err)
+		}
 	}
 	// The broker reaches ZooKeeper through its own proxies, so that CutOffZooKeeper can
 	// partition it from the ensemble alone.
@@ -98,7 +110,7 @@ func (c *Cluster) newBroker(id int32, extra bool) *Broker {
 		{"listeners", fmt.Sprintf("PLAINTEXT://127.0.0.1:%d", b.Port)},
 		{"zookeeper.connect", strings.Join(proxied, ",") + c.chroot},
 		{"zookeeper.session.timeout.ms", 6000},
-		{"log.dirs", b.LogDir()},
+		{"log.dirs", strings.Join(b.logDirs, ",")},
 		{"num.partitions", 1},
 		{"default.replication.factor", rf},
 		{"min.insync.replicas", 1},

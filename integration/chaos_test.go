@@ -91,7 +91,7 @@ func TestChaosCampaign(t *testing.T) {
 	if done < min(faults, 20) {
 		t.Errorf("only %d faults within %v, want at least %d", done, limit, min(faults, 20))
 	}
-	if res.Lost != 0 || res.Duplicated != 0 || res.OutOfOrder != 0 {
+	if res.Lost != 0 || res.Duplicated != 0 || res.OutOfOrder != 0 || res.Corrupt != 0 {
 		t.Errorf("chaos: %s", res)
 	}
 }

@@ -24,7 +24,9 @@ import (
 // within its partition; no record (acknowledged or not) appears twice, which an idempotent
 // producer guarantees across retries and leader changes.
 //
-// A record's key is "<producer>/<sequence>", its sequence counting up over the whole run.
+// A record's key is "<producer>/<sequence>", its sequence counting up over the whole run; its
+// value is "<sequence>:" padded to CheckerOptions.ValueBytes, and Verify checks that the two
+// agree.
 type Checker struct {
 	t          testing.TB
 	c          *Cluster
@@ -56,8 +58,10 @@ type ackedRecord struct {
 type CheckerOptions struct {
 	MaxRecords  int64         // stop producing after this many records (0: 1,000,000)
 	MaxDuration time.Duration // stop producing after this long (0: 10 minutes)
-	Interval    time.Duration // one record every Interval (0: 2ms, about 500 records/s)
+	Interval    time.Duration // one record every Interval (0: 2ms, about 500 records/s; <0: as fast as MaxInFlight lets)
 	MaxInFlight int           // unacknowledged records at most (0: 500)
+	ValueBytes  int           // bytes of each record's value (0: 64)
+	ClientOpts  []kgo.Opt     // more options for the producing client (say, its compression)
 }
 
 // StartChecker starts producing to topic (which must exist with the given partitions).
@@ -75,19 +79,23 @@ func StartChecker(t testing.TB, c *Cluster, topic string, partitions int32, o Ch
 	if o.MaxInFlight == 0 {
 		o.MaxInFlight = 500
 	}
+	if o.ValueBytes == 0 {
+		o.ValueBytes = 64
+	}
 	k := &Checker{
 		t: t, c: c, topic: topic, partitions: partitions,
 		name:  fmt.Sprintf("chk%d", time.Now().UnixNano()%1_000_000),
 		acked: map[int64]ackedRecord{}, errs: map[string]int{},
 		stop: make(chan struct{}), done: make(chan struct{}),
 	}
-	k.cl = c.Client(t, kgo.RecordPartitioner(kgo.ManualPartitioner()),
+	opts := []kgo.Opt{kgo.RecordPartitioner(kgo.ManualPartitioner()),
 		kgo.RequiredAcks(kgo.AllISRAcks()), // idempotence is franz-go's default with acks=all
-		kgo.RecordDeliveryTimeout(2*time.Minute),
-		kgo.ProduceRequestTimeout(10*time.Second),
-		kgo.MetadataMinAge(250*time.Millisecond),
+		kgo.RecordDeliveryTimeout(2 * time.Minute),
+		kgo.ProduceRequestTimeout(10 * time.Second),
+		kgo.MetadataMinAge(250 * time.Millisecond),
 		kgo.RetryBackoffFn(func(int) time.Duration { return 100 * time.Millisecond }),
-	)
+	}
+	k.cl = c.Client(t, append(opts, o.ClientOpts...)...)
 	k.ctx, k.cancel = context.WithTimeout(context.Background(), o.MaxDuration+3*time.Minute)
 	t.Cleanup(k.cancel)
 	go k.run(o)
@@ -97,16 +105,22 @@ func StartChecker(t testing.TB, c *Cluster, topic string, partitions int32, o Ch
 func (k *Checker) run(o CheckerOptions) {
 	defer close(k.done)
 	sem := make(chan struct{}, o.MaxInFlight)
-	tick := time.NewTicker(o.Interval)
-	defer tick.Stop()
+	var tick <-chan time.Time // nil when unpaced: only the semaphore holds the loop back
+	if o.Interval > 0 {
+		t := time.NewTicker(o.Interval)
+		defer t.Stop()
+		tick = t.C
+	}
 	stopAt := time.Now().Add(o.MaxDuration)
 	for seq := int64(0); seq < o.MaxRecords && time.Now().Before(stopAt); seq++ {
-		select {
-		case <-k.ctx.Done():
-			return
-		case <-k.stop:
-			return
-		case <-tick.C:
+		if tick != nil {
+			select {
+			case <-k.ctx.Done():
+				return
+			case <-k.stop:
+				return
+			case <-tick:
+			}
 		}
 		select {
 		case <-k.ctx.Done():
@@ -123,7 +137,7 @@ func (k *Checker) run(o CheckerOptions) {
 			Topic:     k.topic,
 			Partition: int32(seq % int64(k.partitions)),
 			Key:       []byte(k.name + "/" + strconv.FormatInt(seq, 10)),
-			Value:     []byte(strings.Repeat("v", 64)),
+			Value:     checkerValue(seq, o.ValueBytes),
 		}
 		k.mu.Lock()
 		k.sent++
@@ -196,12 +210,24 @@ type CheckResult struct {
 	Lost                int64 // acknowledged but not read back at their offset
 	Duplicated          int64 // read back more than once
 	OutOfOrder          int64 // read back after a record with a higher sequence in its partition
+	Corrupt             int64 // read back with a value that does not match its key's sequence
 	Errors              map[string]int
 }
 
 func (r CheckResult) String() string {
-	return fmt.Sprintf("sent %d, acknowledged %d, failed %d, read %d, lost %d, duplicated %d, out of order %d",
-		r.Sent, r.Acked, r.Failed, r.Read, r.Lost, r.Duplicated, r.OutOfOrder)
+	return fmt.Sprintf("sent %d, acknowledged %d, failed %d, read %d, lost %d, duplicated %d, out of order %d, corrupt %d",
+		r.Sent, r.Acked, r.Failed, r.Read, r.Lost, r.Duplicated, r.OutOfOrder, r.Corrupt)
+}
+
+// checkerValue is the value of record seq: "<seq>:" padded with 'v' to n bytes (at least the
+// prefix).
+func checkerValue(seq int64, n int) []byte {
+	v := strconv.AppendInt(nil, seq, 10)
+	v = append(v, ':')
+	for len(v) < n {
+		v = append(v, 'v')
+	}
+	return v
 }
 
 // Verify reads every partition from its start up to its high watermark and checks the
@@ -293,6 +319,12 @@ func (k *Checker) Verify(t testing.TB) CheckResult {
 				continue
 			}
 			res.Read++
+			if want := checkerValue(seq, len(r.Value)); string(r.Value) != string(want) {
+				res.Corrupt++
+				if res.Corrupt <= 5 {
+					t.Errorf("checker: %s-%d offset %d: key %q with value %.40q, want %.40q", k.topic, p, r.Offset, r.Key, r.Value, want)
+				}
+			}
 			seen[seq] = append(seen[seq], found{p, r.Offset})
 			if seq < last {
 				res.OutOfOrder++

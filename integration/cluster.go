@@ -76,6 +76,7 @@ type options struct {
 	zookeepers int
 	chroot     string
 	config     []kv
+	disks      map[int32]diskSpec // by broker id: TmpfsLogDir
 }
 
 type kv struct {
@@ -110,6 +111,7 @@ type Cluster struct {
 	extras  []*Broker // brokers started with StartExtraBroker, not part of the cluster
 	size    int       // the number of brokers asked for
 	config  []kv      // from BrokerConfig, applied over the defaults
+	disks   map[int32]diskSpec
 
 	mu        sync.Mutex // guards the lazily made clients below
 	zkConn    *zk.Conn
@@ -135,7 +137,12 @@ func NewCluster(t testing.TB, opts ...Option) *Cluster {
 	if o.brokers < 0 || o.zookeepers < 1 {
 		t.Fatalf("integration: need at least one ZooKeeper and no negative number of brokers, got %d and %d", o.zookeepers, o.brokers)
 	}
-	c := &Cluster{t: t, dir: clusterDir(t), chroot: strings.TrimSuffix(o.chroot, "/"), config: o.config}
+	if len(o.disks) > 0 {
+		if ok, why := TmpfsPermitted(); !ok {
+			t.Skipf("a tmpfs log dir needs permission to mount (run as root): %s", why)
+		}
+	}
+	c := &Cluster{t: t, dir: clusterDir(t), chroot: strings.TrimSuffix(o.chroot, "/"), config: o.config, disks: o.disks}
 	t.Cleanup(c.shutdown)
 
 	f, err := os.Create(filepath.Join(c.dir, "clients.log"))
@@ -224,6 +231,11 @@ func (c *Cluster) shutdown() {
 	for _, n := range c.zks {
 		if n.proc != nil {
 			n.proc.kill()
+		}
+	}
+	for _, b := range all {
+		if err := b.unmount(); err != nil {
+			c.t.Error(err)
 		}
 	}
 	for _, b := range all {

@@ -112,11 +112,12 @@ func (c *Cluster) ZKChildren(t testing.TB, p string) []string {
 
 // PartitionState is the JSON of /brokers/topics/<t>/partitions/<p>/state, with its zkVersion.
 type PartitionState struct {
-	Leader          int32   `json:"leader"`
-	LeaderEpoch     int32   `json:"leader_epoch"`
-	ControllerEpoch int32   `json:"controller_epoch"`
-	ISR             []int32 `json:"isr"`
-	ZkVersion       int32   `json:"-"`
+	Leader          int32     `json:"leader"`
+	LeaderEpoch     int32     `json:"leader_epoch"`
+	ControllerEpoch int32     `json:"controller_epoch"`
+	ISR             []int32   `json:"isr"`
+	ZkVersion       int32     `json:"-"`
+	Mtime           time.Time `json:"-"` // when the znode was last written (ZooKeeper's clock)
 }
 
 // ZKPartitionState reads a partition's state znode.
@@ -131,5 +132,6 @@ func (c *Cluster) ZKPartitionState(t testing.TB, topic string, partition int32) 
 		return PartitionState{}, fmt.Errorf("state znode %q: %w", data, err)
 	}
 	st.ZkVersion = stat.Version
+	st.Mtime = time.UnixMilli(stat.Mtime)
 	return st, nil
 }
