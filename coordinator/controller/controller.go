@@ -8,6 +8,7 @@ import (
 	"time"
 
 	timeline "github.com/klassik/klassik/classroom/event"
+	"github.com/klassik/klassik/internal/backoff"
 	"github.com/klassik/klassik/zkclient"
 	"github.com/rs/zerolog"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -40,6 +41,14 @@ type Config struct {
 	// Events receives what the controller decides, for the classroom's timeline; nil means
 	// timeline.Discard.
 	Events timeline.Publisher
+	// ZKWriteBackoff is the first wait (its upper end; the wait is drawn from its upper half)
+	// before retrying partition state writes that ZooKeeper refused, doubling up to
+	// ZKWriteBackoffMax; 0 means internal/backoff's 50ms and 5s.
+	ZKWriteBackoff    time.Duration
+	ZKWriteBackoffMax time.Duration
+
+	sleep     func(context.Context, time.Duration) error // tests: replaces the write backoff's timer
+	afterFunc func(time.Duration, func()) func() bool    // tests: replaces time.AfterFunc for retries
 }
 
 // Errors returned by ControlledShutdown and ElectLeaders.
@@ -72,10 +81,14 @@ type Controller struct {
 	runOne sync.Once
 
 	// Owned by the event loop goroutine (Run).
-	cause     string          // why the current event's elections happen ("broker 1 failed"); "" when unknown
-	st        *clusterState   // nil unless active
-	ch        *channelManager // nil unless active
-	rebalance *time.Ticker    // nil unless active with auto rebalance
+	ctx          context.Context // Run's
+	cause        string          // why the current event's elections happen ("broker 1 failed"); "" when unknown
+	st           *clusterState   // nil unless active
+	ch           *channelManager // nil unless active
+	rebalance    *time.Ticker    // nil unless active with auto rebalance
+	retryTimer   func() bool     // stops a scheduled retryOnlineEvent; nil when none (write_retry.go)
+	retryBackoff backoff.Backoff // the delays of scheduled retryOnlineEvents
+	gaveUp       int             // how many times runChanges gave up on writes
 }
 
 // New makes the controller; Run starts it. zk is usually a *zkclient.Client.
@@ -90,13 +103,14 @@ func New(cfg Config, zk ZK, send Sender, logger zerolog.Logger) *Controller {
 		cfg.LeaderImbalancePerBrokerPercentage = 10
 	}
 	return &Controller{
-		cfg:    cfg,
-		zk:     zk,
-		sender: send,
-		events: cfg.Events,
-		log:    logger.With().Str("component", "controller").Logger(),
-		wake:   make(chan struct{}, 1),
-		done:   make(chan struct{}),
+		retryBackoff: backoff.Backoff{Initial: cfg.ZKWriteBackoff, Max: cfg.ZKWriteBackoffMax},
+		cfg:          cfg,
+		zk:           zk,
+		sender:       send,
+		events:       cfg.Events,
+		log:          logger.With().Str("component", "controller").Logger(),
+		wake:         make(chan struct{}, 1),
+		done:         make(chan struct{}),
 	}
 }
 
@@ -136,6 +150,7 @@ func (c *Controller) Run(ctx context.Context) {
 	if !ran {
 		panic("controller: Run called twice")
 	}
+	c.ctx = ctx
 	defer close(c.done)
 	defer c.resignLocal()
 	c.push(startupEvent{})

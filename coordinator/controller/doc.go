@@ -50,7 +50,9 @@
 // write and who must hear of it; batch.go turns what was written into requests, one
 // LeaderAndIsr, UpdateMetadata and StopReplica per broker per event. The handlers
 // (handlers.go) only read ZooKeeper, write the decided states (on ErrBadVersion re-read and
-// decide again), and queue requests. They are tested without ZooKeeper.
+// decide again; a write ZooKeeper refused otherwise is retried after an exponential backoff
+// with jitter, and elections given up on are retried later: write_retry.go), and queue
+// requests. They are tested without ZooKeeper.
 //
 // The channel manager (channel.go) keeps one ordered queue and one sending goroutine per live
 // broker, retrying a failed send with backoff until it succeeds or the broker leaves, so a

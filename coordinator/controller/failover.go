@@ -94,6 +94,7 @@ func (c *Controller) resignLocal() {
 		c.rebalance.Stop()
 		c.rebalance = nil
 	}
+	c.stopRetryOnline()
 	if c.ch != nil {
 		c.ch.shutdown()
 		c.ch = nil

@@ -3,12 +3,14 @@ package controller
 import (
 	"context"
 	"errors"
+	"fmt"
 	"maps"
 	"slices"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/go-zookeeper/zk"
 	"github.com/klassik/klassik/zkclient"
 	"github.com/rs/zerolog"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -31,6 +33,10 @@ type fakeZK struct {
 	// badVersion, when set for a partition, changes the stored state (as a leader shrinking
 	// its ISR would) and fails the controller's next write with ErrBadVersion.
 	badVersion map[tp]func(*zkclient.PartitionState)
+	// refuse fails the next n writes of a partition's state (n < 0: every write) as a lost
+	// connection does, before they reach the data; refused counts them.
+	refuse  map[tp]int
+	refused map[tp]int
 }
 
 func newFakeZK() *fakeZK {
@@ -42,6 +48,8 @@ func newFakeZK() *fakeZK {
 		states:     map[tp]zkclient.PartitionState{},
 		deletions:  map[string]bool{},
 		badVersion: map[tp]func(*zkclient.PartitionState){},
+		refuse:     map[tp]int{},
+		refused:    map[tp]int{},
 	}
 }
 
@@ -179,10 +187,17 @@ func (f *fakeZK) CreatePartitionStates(ce zkclient.ControllerEpoch, topic string
 func (f *fakeZK) UpdatePartitionState(ce zkclient.ControllerEpoch, topic string, partition int32, st zkclient.PartitionState) (int32, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	p := part(topic, partition)
+	if n := f.refuse[p]; n != 0 {
+		if n > 0 {
+			f.refuse[p] = n - 1
+		}
+		f.refused[p]++
+		return 0, fmt.Errorf("zkclient: multi: %w", zk.ErrConnectionClosed)
+	}
 	if ce.ZkVersion != f.epoch.ZkVersion {
 		return 0, zkclient.ErrNotController
 	}
-	p := part(topic, partition)
 	cur, ok := f.states[p]
 	if !ok {
 		return 0, zkclient.ErrNoNode

@@ -36,6 +36,12 @@ func (c *Controller) handle(ev event) {
 			replyErr = ErrNotActive
 		}
 		e.reply <- electResult{codes: codes, err: replyErr}
+	case retryOnlineEvent:
+		if c.active.Load() {
+			err = c.onRetryOnline()
+		} else {
+			c.retryTimer = nil
+		}
 	case offlineReplicasEvent:
 		if c.active.Load() {
 			err = c.onReplicasOffline(e)

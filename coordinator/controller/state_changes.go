@@ -5,14 +5,19 @@ package controller
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"strconv"
 
 	"github.com/klassik/klassik/zkclient"
 )
 
-// maxWriteRounds bounds the re-read-and-decide-again rounds after conflicting writes
-// (ErrBadVersion: a partition leader changed its ISR while we decided).
+// maxWriteRounds bounds the rounds of writing a batch of transitions. A write that lost a
+// race (ErrBadVersion: a leader changed its ISR while we decided) is re-read and decided again
+// at once, as Kafka's PartitionStateMachine does; any further round, and any round after a
+// write ZooKeeper did not take (a lost connection, a timeout), first waits the controller's
+// write backoff (write_retry.go). Partitions still pending after the last round are retried
+// later by a scheduled retryOnlineEvent.
 const maxWriteRounds = 10
 
 func (c *Controller) flush(b *batch) {
@@ -49,21 +54,32 @@ func (c *Controller) uncleanLookup() func(string) bool {
 
 // runChanges decides and writes the transitions of parts, committing each successful write
 // to the state and the batch. A write that lost a race (ErrBadVersion) re-reads the
-// partition and is decided again. It returns a per-partition outcome (nil: done) and a
-// non-nil error only when the controller must resign (zkclient.ErrNotController).
+// partition and is decided again; a write ZooKeeper refused for any other reason is retried
+// after a backoff with jitter (never in a tight loop). It returns a per-partition outcome
+// (nil: done) and a non-nil error only when the controller must resign
+// (zkclient.ErrNotController).
 func (c *Controller) runChanges(b *batch, parts []tp, what string, decide func(tp) (stateChange, error)) (map[tp]error, error) {
 	st := c.st
 	results := map[tp]error{}
 	pending := parts
+	bo := c.writeBackoff()
+	wait := false // whether the next round waits for the backoff first
 	for round := 0; len(pending) > 0; round++ {
 		if round == maxWriteRounds {
-			for _, p := range pending {
-				results[p] = errors.New("gave up after repeated conflicting writes")
-				c.logFailed(p, what, results[p])
-			}
+			c.giveUp(pending, what, results, fmt.Errorf("gave up after %d rounds of refused ZooKeeper writes", maxWriteRounds))
 			break
 		}
+		if wait {
+			d := bo.Next()
+			c.log.Info().Int("partitions", len(pending)).Str("transition", what).Int("attempt", round+1).Dur("retry_in", d).
+				Msg("ZooKeeper refused partition state writes; retrying after a backoff")
+			if err := c.sleep(d); err != nil {
+				c.giveUp(pending, what, results, err)
+				break
+			}
+		}
 		var retry []tp
+		refused := false // a write failed other than by losing a race
 		creates := map[string][]stateChange{}
 		for _, p := range pending {
 			ch, err := decide(p)
@@ -88,19 +104,22 @@ func (c *Controller) runChanges(b *batch, parts []tp, what string, decide func(t
 				results[p] = nil
 			case errors.Is(err, zkclient.ErrNotController):
 				return results, err
-			case errors.Is(err, zkclient.ErrBadVersion):
-				fresh, rerr := c.zk.PartitionState(p.Topic, p.Partition)
-				if rerr != nil {
+			case errors.Is(err, zkclient.ErrNoNode):
+				results[p] = err // the partition is being deleted
+				c.logFailed(p, what, err)
+			default:
+				if !errors.Is(err, zkclient.ErrBadVersion) {
+					refused = true
+				}
+				if done, rerr := c.reread(b, ch); rerr != nil {
 					results[p] = rerr
 					c.logFailed(p, what, rerr)
-					continue
+				} else if done {
+					results[p] = nil
+				} else {
+					c.log.Debug().Err(err).Str("topic", p.Topic).Int32("partition", p.Partition).Msg("partition state write refused; deciding again")
+					retry = append(retry, p)
 				}
-				c.log.Debug().Str("topic", p.Topic).Int32("partition", p.Partition).Msg("partition state changed under us; deciding again")
-				st.leadership[p] = fresh
-				retry = append(retry, p)
-			default:
-				results[p] = err
-				c.logFailed(p, what, err)
 			}
 		}
 		topics := make([]string, 0, len(creates))
@@ -123,17 +142,54 @@ func (c *Controller) runChanges(b *batch, parts []tp, what string, decide func(t
 					results[ch.P] = nil
 					continue
 				}
-				results[ch.P] = err
-				c.logFailed(ch.P, what, err)
-				// The state may exist already (an earlier controller got this far): adopt it.
-				if fresh, rerr := c.zk.PartitionState(t, ch.P.Partition); rerr == nil {
+				// The state may exist already (an earlier controller got this far, or our
+				// write went through and its answer was lost): adopt it. Absent, the write
+				// was refused: try again after the backoff.
+				fresh, rerr := c.zk.PartitionState(t, ch.P.Partition)
+				switch {
+				case rerr == nil && sameState(fresh, ch.New):
+					c.commit(b, ch, fresh.ZkVersion)
+					results[ch.P] = nil
+				case rerr == nil:
 					st.leadership[ch.P] = fresh
+					results[ch.P] = err
+					c.logFailed(ch.P, what, err)
+				case errors.Is(rerr, zkclient.ErrNoNode) && !errors.Is(err, zkclient.ErrNodeExists):
+					refused = true
+					retry = append(retry, ch.P)
+				default:
+					results[ch.P] = err
+					c.logFailed(ch.P, what, err)
 				}
 			}
 		}
 		pending = retry
+		wait = refused || round > 0
 	}
 	return results, nil
+}
+
+// reread is the answer to a refused conditional write of ch: it reads the partition's state
+// again. When the state is what ch wrote (the write went through and only its answer was
+// lost) the change is committed and done is true; otherwise the state is adopted, to be
+// decided again.
+func (c *Controller) reread(b *batch, ch stateChange) (done bool, err error) {
+	fresh, err := c.zk.PartitionState(ch.P.Topic, ch.P.Partition)
+	if err != nil {
+		return false, err
+	}
+	if fresh.ZkVersion == ch.New.ZkVersion+1 && sameState(fresh, ch.New) {
+		c.commit(b, ch, fresh.ZkVersion)
+		return true, nil
+	}
+	c.st.leadership[ch.P] = fresh
+	return false, nil
+}
+
+// sameState compares the contents of two partition states, not their zkVersions.
+func sameState(a, b zkclient.PartitionState) bool {
+	return a.Leader == b.Leader && a.LeaderEpoch == b.LeaderEpoch && a.ControllerEpoch == b.ControllerEpoch &&
+		slices.Equal(a.ISR, b.ISR)
 }
 
 // commit records a written transition and queues its LeaderAndIsr (and UpdateMetadata).
