@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -29,7 +30,10 @@ func chaosConfig() []Option {
 // hits the cluster, one at a time: kill -9 and SIGTERM of a leader, expiry of a broker's
 // ZooKeeper session, a broker cut off from ZooKeeper (briefly, and past its session), a
 // frozen leader (SIGSTOP past its session: the zombie leader that must be fenced), kill -9
-// of the controller, and one ZooKeeper server of three stopped. After each fault the cluster
+// of the controller, one ZooKeeper server of three stopped, and a leader's disk filled up
+// (every broker's log dir is a tmpfs: filled, the broker's next write fails with ENOSPC, it
+// loses its only log dir and halts, KIP-112; then the disk is freed and the broker restarted,
+// recovering its log). After each fault the cluster
 // recovers (every broker back, every ISR full) before the next. Finally every acknowledged
 // record must be read back exactly once, in order.
 //
@@ -57,13 +61,22 @@ func TestChaosCampaign(t *testing.T) {
 	rng := rand.New(rand.NewPCG(seed, seed^0x5eed))
 	t.Logf("chaos: up to %d faults within %v, CHAOS_SEED=%d", faults, limit, seed)
 
-	c := NewCluster(t, append(chaosConfig(), Brokers(3), ZooKeepers(3))...)
+	opts := append(chaosConfig(), Brokers(3), ZooKeepers(3))
+	kinds := []string{"kill-leader", "stop-leader", "expire-session", "cut-off-brief", "cut-off-long", "freeze-leader", "kill-controller", "stop-zookeeper", "disk-full"}
+	if ok, why := TmpfsPermitted(); ok {
+		for id := int32(1); id <= 3; id++ {
+			opts = append(opts, TmpfsLogDir(id, "256m"))
+		}
+	} else {
+		kinds = kinds[:len(kinds)-1]
+		t.Logf("chaos: no disk-full faults: %s", why)
+	}
+	c := NewCluster(t, opts...)
 	const topic, partitions = "chaos", 3
 	c.CreateTopic(t, topic, partitions, 3, map[string]*string{"min.insync.replicas": strp("2")})
 	chk := StartChecker(t, c, topic, partitions, CheckerOptions{MaxDuration: limit + time.Minute})
 	chk.WaitProgress(t, 200, time.Minute)
 
-	kinds := []string{"kill-leader", "stop-leader", "expire-session", "cut-off-brief", "cut-off-long", "freeze-leader", "kill-controller", "stop-zookeeper"}
 	counts := map[string]int{}
 	start := time.Now()
 	done := 0
@@ -141,6 +154,19 @@ func injectFault(t *testing.T, c *Cluster, chk *Checker, rng *rand.Rand, kind, t
 		waitNewController(t, c, ctl)
 		c.StartBroker(ctl)
 		return fmt.Sprintf("kill -9 broker %d (the controller), restart", ctl)
+	case "disk-full":
+		// Another program fills the leader's disk: its next append or replica fetch fails
+		// with ENOSPC, its only log dir goes offline, it notifies the controller and halts.
+		c.ExpectExit(leader)
+		filled := c.FillLogDir(leader, 0)
+		code := c.WaitExit(t, leader, time.Minute)
+		if out := c.Broker(leader).Output(); code != 1 || !strings.Contains(out, "all log dirs have failed") {
+			t.Errorf("broker %d with a full disk exited with code %d; want 1 and \"all log dirs have failed\"", leader, code)
+		}
+		chk.WaitProgress(t, 50, time.Minute)
+		c.FreeLogDir(leader)
+		c.StartBroker(leader)
+		return fmt.Sprintf("filled the disk of broker %d (leader of %s-%d) with %d MB: it halted; freed it, restart", leader, topic, part, filled>>20)
 	case "stop-zookeeper":
 		n := 1 + rng.IntN(len(c.zks))
 		c.StopZooKeeperNode(n)
