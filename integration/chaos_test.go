@@ -159,6 +159,9 @@ func injectFault(t *testing.T, c *Cluster, chk *Checker, rng *rand.Rand, kind, t
 		// with ENOSPC, its only log dir goes offline, it notifies the controller and halts.
 		c.ExpectExit(leader)
 		filled := c.FillLogDir(leader, 0)
+		if free, err := c.Broker(leader).DiskFree(); err != nil || free >= 4096 {
+			t.Fatalf("broker %d's disk still has %d bytes free after filling (%v)", leader, free, err)
+		}
 		code := c.WaitExit(t, leader, time.Minute)
 		if out := c.Broker(leader).Output(); code != 1 || !strings.Contains(out, "all log dirs have failed") {
 			t.Errorf("broker %d with a full disk exited with code %d; want 1 and \"all log dirs have failed\"", leader, code)

@@ -126,33 +126,47 @@ func (b *Broker) DiskFree() (int64, error) {
 
 // FillLogDir fills the broker's tmpfs log dir with a filler file beside the log dir (as
 // another program filling the disk would) until at most leave bytes are free: the broker's
-// next writes fail with ENOSPC. It returns the filler's size.
+// next writes that need space fail with ENOSPC. It returns the filler's size.
 func (c *Cluster) FillLogDir(id int32, leave int64) int64 {
 	c.t.Helper()
 	b := c.Broker(id)
 	if b.disk == nil {
 		c.t.Fatalf("FillLogDir(%d): the broker has no tmpfs log dir (TmpfsLogDir)", id)
 	}
-	free, err := b.DiskFree()
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	f, err := os.OpenFile(b.disk.filler(), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	f, err := os.OpenFile(b.disk.filler(), os.O_CREATE|os.O_WRONLY, 0o644)
 	if err != nil {
 		c.t.Fatal(err)
 	}
 	defer f.Close()
-	fi, _ := f.Stat()
-	n := free - leave
-	if n <= 0 {
-		return fi.Size()
+	fi, err := f.Stat()
+	if err != nil {
+		c.t.Fatal(err)
 	}
-	// fallocate reserves the pages at once without writing them.
-	if err := syscall.Fallocate(int(f.Fd()), 0, fi.Size(), n); err != nil && !errors.Is(err, syscall.ENOSPC) {
-		c.t.Fatalf("FillLogDir(%d): fallocate %d bytes: %v", id, n, err)
+	size := fi.Size()
+	// fallocate reserves pages without writing them; on tmpfs it is all or nothing, and the
+	// broker takes space meanwhile, so a chunk that no longer fits is retried smaller until
+	// not even a page fits.
+	const page = 4096
+	for chunk := int64(64 << 20); chunk >= page; {
+		free, err := b.DiskFree()
+		if err != nil {
+			c.t.Fatal(err)
+		}
+		n := min(chunk, free-leave)
+		if n < page {
+			break
+		}
+		err = syscall.Fallocate(int(f.Fd()), 0, size, n)
+		switch {
+		case err == nil:
+			size += n
+		case errors.Is(err, syscall.ENOSPC):
+			chunk = n / 2
+		default:
+			c.t.Fatalf("FillLogDir(%d): fallocate %d bytes at %d: %v", id, n, size, err)
+		}
 	}
-	fi, _ = f.Stat()
-	return fi.Size()
+	return size
 }
 
 // FreeLogDir deletes the filler FillLogDir wrote.
