@@ -23,7 +23,8 @@ type diskSpec struct {
 // TmpfsLogDir puts broker id's log dir on a tmpfs of the given size (mount -t tmpfs -o
 // size=SIZE), mounted before the broker first starts and unmounted when the cluster shuts
 // down, so that filling it gives the broker real ENOSPC errors from the kernel. The test is
-// skipped when this process may not mount (TmpfsPermitted says whether it may).
+// skipped when this process may not mount (TmpfsPermitted says whether it may). With
+// KLASSIK_TEST_KEEP the cluster directory is kept but the tmpfs, and the log in it, is not.
 func TmpfsLogDir(id int32, size string) Option {
 	return func(o *options) {
 		if o.disks == nil {
