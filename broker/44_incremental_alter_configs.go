@@ -8,10 +8,12 @@ package broker
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strings"
 
 	"github.com/klassik/klassik/wire"
+	"github.com/klassik/klassik/zkclient"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
@@ -94,8 +96,14 @@ func (b *Broker) alterTopicConfig(typ kmsg.ConfigResourceType, topic string, val
 	if typ != kmsg.ConfigResourceTypeTopic {
 		return errorf(kerr.InvalidRequest, "only topic configs can be altered; broker configs are read from server.toml")
 	}
+	// As Kafka's AdminZkClient.changeTopicConfig, the topic must exist in ZooKeeper: this
+	// broker's metadata may not have heard of a topic created a moment ago.
 	if _, ok := b.meta.get().topics[topic]; !ok {
-		return errorf(kerr.UnknownTopicOrPartition, "topic %q does not exist", topic)
+		if _, err := b.zk.TopicAssignment(topic, false); errors.Is(err, zkclient.ErrNoNode) {
+			return errorf(kerr.UnknownTopicOrPartition, "topic %q does not exist", topic)
+		} else if err != nil {
+			return errorf(kerr.UnknownServerError, "reading /brokers/topics/%s: %v", topic, err)
+		}
 	}
 	cfg, err := b.zk.TopicConfig(topic)
 	if err != nil {

@@ -24,40 +24,16 @@ import (
 	"github.com/klassik/klassik/classroom/event"
 )
 
-// replicaJSON is one entry of GET /klassik/replicas.
-type replicaJSON struct {
-	Topic          string         `json:"topic"`
-	Partition      int32          `json:"partition"`
-	Leader         bool           `json:"leader"`
-	LeaderID       int32          `json:"leader_id"`
-	LeaderEpoch    int32          `json:"leader_epoch"`
-	ZKVersion      int32          `json:"zk_version"`
-	LogStartOffset int64          `json:"log_start_offset"`
-	LogEndOffset   int64          `json:"log_end_offset"`
-	HighWatermark  int64          `json:"high_watermark"`
-	Replicas       []int32        `json:"replicas"`
-	ISR            []int32        `json:"isr"`
-	Followers      []followerJSON `json:"followers,omitempty"`
-	FetchPaused    bool           `json:"fetch_paused,omitempty"`
-}
-
-type followerJSON struct {
-	Broker       int32 `json:"broker"`
-	LogEndOffset int64 `json:"log_end_offset"` // -1 before its first fetch
-	CaughtUp     bool  `json:"caught_up"`      // it had everything the leader had at its last fetch
-	LastCaughtUp int64 `json:"last_caught_up_ms,omitempty"`
-}
-
 // replicasJSON renders GET /klassik/replicas.
-func (b *Broker) replicasJSON() any {
-	var out []replicaJSON
+func (b *Broker) replicasJSON() event.Replicas {
+	var out []event.Replica
 	for _, p := range b.rm.all() {
 		p.mu.Lock()
 		if p.stopped {
 			p.mu.Unlock()
 			continue
 		}
-		r := replicaJSON{
+		r := event.Replica{
 			Topic: p.tp.topic, Partition: p.tp.partition, Leader: p.isLeaderLocked(), LeaderID: p.leaderID,
 			LeaderEpoch: p.leaderEpoch, ZKVersion: p.partitionEpoch,
 			LogStartOffset: p.log.LogStartOffset(), LogEndOffset: p.log.LogEndOffset(), HighWatermark: p.hw,
@@ -65,7 +41,7 @@ func (b *Broker) replicasJSON() any {
 		}
 		if r.Leader {
 			for id, f := range p.followers {
-				r.Followers = append(r.Followers, followerJSON{Broker: id, LogEndOffset: f.leo,
+				r.Followers = append(r.Followers, event.Follower{Broker: id, LogEndOffset: f.leo,
 					CaughtUp: f.leo >= r.LogEndOffset, LastCaughtUp: f.lastCaughtUpMs})
 			}
 			sort.Slice(r.Followers, func(i, j int) bool { return r.Followers[i].Broker < r.Followers[j].Broker })
@@ -82,18 +58,15 @@ func (b *Broker) replicasJSON() any {
 		return out[i].Partition < out[j].Partition
 	})
 	if out == nil {
-		out = []replicaJSON{}
+		out = []event.Replica{}
 	}
-	return struct {
-		BrokerID int32         `json:"broker_id"`
-		Replicas []replicaJSON `json:"replicas"`
-	}{b.cfg.BrokerID, out}
+	return event.Replicas{BrokerID: b.cfg.BrokerID, Replicas: out}
 }
 
 // classroomRoutes adds the classroom's endpoints to the metrics listener's mux.
 func (b *Broker) classroomRoutes(mux *http.ServeMux) {
 	mux.Handle("GET "+event.Path, event.Handler(b.bus))
-	mux.HandleFunc("GET /klassik/replicas", func(w http.ResponseWriter, _ *http.Request) {
+	mux.HandleFunc("GET "+event.ReplicasPath, func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(b.replicasJSON())
 	})

@@ -13,7 +13,7 @@ import (
 func (b *Broker) zkEventLoop() {
 	expired := false
 	var lastConfigSeq int64 = -1
-	b.readConfigChanges(&lastConfigSeq)
+	b.readConfigChanges(&lastConfigSeq, false) // at start the store reads configs fresh from ZooKeeper anyway
 	for {
 		select {
 		case <-b.ctx.Done():
@@ -26,7 +26,7 @@ func (b *Broker) zkEventLoop() {
 			case zkclient.EventSessionEstablished:
 				if expired {
 					b.reRegister()
-					b.readConfigChanges(&lastConfigSeq)
+					b.readConfigChanges(&lastConfigSeq, true)
 					expired = false
 				}
 			case zkclient.EventDisconnected:
@@ -34,7 +34,7 @@ func (b *Broker) zkEventLoop() {
 			case zkclient.EventConfigChanged:
 				// The broker applies topic configs; the controller too must hear of the
 				// change (an offline partition may now allow unclean election).
-				b.readConfigChanges(&lastConfigSeq)
+				b.readConfigChanges(&lastConfigSeq, true)
 			}
 			b.ctrl.Enqueue(ev)
 		}
@@ -57,17 +57,19 @@ func (b *Broker) reRegister() {
 	}
 }
 
-// readConfigChanges applies the topic config changes announced under /config/changes.
-func (b *Broker) readConfigChanges(last *int64) {
+// readConfigChanges applies (with apply) the topic config changes announced under
+// /config/changes after sequence number *last, re-arms the watch, and moves *last to the
+// newest. The first call, at start, only takes the newest number: until a notification
+// exists it stays -1, and then the first one is applied like any other.
+func (b *Broker) readConfigChanges(last *int64, apply bool) {
 	entities, newest, err := b.zk.ConfigChanges(*last, true)
 	if err != nil {
 		b.log.Error().Err(err).Msg("reading /config/changes")
 		return
 	}
-	first := *last < 0
 	*last = newest
-	if first {
-		return // at start the store reads configs fresh from ZooKeeper anyway
+	if !apply {
+		return
 	}
 	for _, e := range entities {
 		if topic, ok := strings.CutPrefix(e, "topics/"); ok {

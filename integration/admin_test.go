@@ -285,3 +285,37 @@ func TestTopicAdmin(t *testing.T) {
 		})
 	})
 }
+
+// TestFirstTopicConfigChangeApplies alters a topic's config as the first config change the
+// cluster ever sees (no /config/changes notification existed when the brokers started) and
+// checks that the leader applies it: min.insync.replicas=4 on a replication-factor-3 topic
+// refuses acks=all with NOT_ENOUGH_REPLICAS, as Kafka does, and acks=1 still writes.
+func TestFirstTopicConfigChangeApplies(t *testing.T) {
+	c := NewCluster(t, Brokers(3))
+	topic := topicName(t, "first-change")
+	c.CreateTopic(t, topic, 1, 3, nil)
+	four := "4"
+	rs, err := c.Admin(t).AlterTopicConfigs(ctxT(t, 30*time.Second),
+		[]kadm.AlterConfig{{Op: kadm.SetConfig, Name: "min.insync.replicas", Value: &four}}, topic)
+	if err == nil {
+		err = rs[0].Err
+	}
+	if err != nil {
+		t.Fatalf("setting min.insync.replicas=4: %v", err)
+	}
+	produce := func(acks kgo.Acks) error {
+		cl := c.Client(t, kgo.RequiredAcks(acks), kgo.DisableIdempotentWrite(), kgo.RecordRetries(0),
+			kgo.RecordDeliveryTimeout(5*time.Second))
+		defer cl.Close()
+		return cl.ProduceSync(ctxT(t, 10*time.Second), &kgo.Record{Topic: topic, Value: []byte("x")}).FirstErr()
+	}
+	c.eventually(20*time.Second, func() error {
+		if err := produce(kgo.AllISRAcks()); !errors.Is(err, kerr.NotEnoughReplicas) {
+			return fmt.Errorf("acks=all with min.insync.replicas=4 and 3 replicas: got %v, want NOT_ENOUGH_REPLICAS", err)
+		}
+		return nil
+	})
+	if err := produce(kgo.LeaderAck()); err != nil {
+		t.Errorf("acks=1 with min.insync.replicas=4: %v", err)
+	}
+}

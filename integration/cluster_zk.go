@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -134,4 +135,39 @@ func (c *Cluster) ZKPartitionState(t testing.TB, topic string, partition int32) 
 	st.ZkVersion = stat.Version
 	st.Mtime = time.UnixMilli(stat.Mtime)
 	return st, nil
+}
+
+// WaitForFullISR waits until every partition of every topic in ZooKeeper has a leader and
+// all its assigned replicas in the ISR.
+func (c *Cluster) WaitForFullISR(t testing.TB, timeout time.Duration) {
+	t.Helper()
+	c.eventuallyT(t, timeout, func() error {
+		topics, _, err := c.ZK().Children(c.Path("/brokers/topics"))
+		if err != nil {
+			return err
+		}
+		for _, topic := range topics {
+			data, _, err := c.ZK().Get(c.Path("/brokers/topics/" + topic))
+			if err != nil {
+				return err
+			}
+			var tz struct {
+				Partitions map[string][]int32 `json:"partitions"`
+			}
+			if err := json.Unmarshal(data, &tz); err != nil {
+				return fmt.Errorf("topic znode %s: %w", topic, err)
+			}
+			for p, replicas := range tz.Partitions {
+				pn, _ := strconv.Atoi(p)
+				st, err := c.ZKPartitionState(t, topic, int32(pn))
+				if err != nil {
+					return fmt.Errorf("%s-%s: %w", topic, p, err)
+				}
+				if st.Leader < 0 || len(st.ISR) != len(replicas) {
+					return fmt.Errorf("%s-%s: leader %d, ISR %v of replicas %v", topic, p, st.Leader, st.ISR, replicas)
+				}
+			}
+		}
+		return nil
+	})
 }

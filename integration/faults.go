@@ -221,3 +221,19 @@ func (c *Cluster) zkNode(myid int) *zkNode {
 	}
 	return c.zks[myid-1]
 }
+
+// ReviveExited starts again, as a supervisor would (compose's restart policy), every broker
+// whose process exited although the test had not stopped it: a classroom scenario killed or
+// stopped it through its fault endpoint. It returns their ids.
+func (c *Cluster) ReviveExited() []int32 {
+	c.t.Helper()
+	var ids []int32
+	for _, b := range c.brokers {
+		if b.wantRunning && b.proc != nil && b.proc.exited() {
+			b.wantRunning = false
+			c.StartBroker(b.ID)
+			ids = append(ids, b.ID)
+		}
+	}
+	return ids
+}

@@ -14,6 +14,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 // The ISR: a leader removing a follower that stopped fetching (Partition.maybeShrinkIsr after
@@ -94,6 +95,13 @@ func belowMinISR(ctx context.Context, r *runner) (bool, string, error) {
 	if err := r.setupTopic(ctx, "classroom", 1, map[string]*string{"min.insync.replicas": &two}); err != nil {
 		return false, "", err
 	}
+	// The topic may exist from an earlier scenario (or be the learner's own) with another
+	// value: set it for this run, and put back what was there afterwards.
+	restore, err := r.overrideTopicConfig(ctx, "min.insync.replicas", "2")
+	if err != nil {
+		return false, "", err
+	}
+	defer restore()
 	cfg := r.topicConfig(ctx, "min.insync.replicas")
 	r.say(KindObserve, "%s has min.insync.replicas=%s", r.topic, cfg)
 	st0, _ := r.state()
@@ -243,4 +251,37 @@ func (r *runner) setTopicConfig(ctx context.Context, key, value string) error {
 		return fmt.Errorf("setting %s=%s on %s: %w", key, value, r.topic, err)
 	}
 	return nil
+}
+
+// overrideTopicConfig sets key=value on the scenario's topic and returns what undoes it: the
+// previous override put back, or the override deleted when the topic had none.
+func (r *runner) overrideTopicConfig(ctx context.Context, key, value string) (func(), error) {
+	dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	rcs, err := r.adm.DescribeTopicConfigs(dctx, r.topic)
+	cancel()
+	var prev *string
+	if err == nil {
+		for _, rc := range rcs {
+			for _, c := range rc.Configs {
+				if c.Key == key && c.Source == kmsg.ConfigSourceDynamicTopicConfig && c.Value != nil {
+					v := *c.Value
+					prev = &v
+				}
+			}
+		}
+	}
+	if err := r.setTopicConfig(ctx, key, value); err != nil {
+		return nil, err
+	}
+	return func() {
+		op := kadm.AlterConfig{Op: kadm.DeleteConfig, Name: key}
+		if prev != nil {
+			op = kadm.AlterConfig{Op: kadm.SetConfig, Name: key, Value: prev}
+		}
+		uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		if _, err := r.adm.AlterTopicConfigs(uctx, []kadm.AlterConfig{op}, r.topic); err != nil {
+			r.say(KindObserve, "putting back %s on %s: %v", key, r.topic, err)
+		}
+	}, nil
 }

@@ -7,37 +7,12 @@ import (
 	"net/http"
 	"sync"
 	"time"
-)
 
-// ReplicasPath is where a broker serves its replicas' offsets on its HTTP listener.
-const ReplicasPath = "/klassik/replicas"
+	"github.com/klassik/klassik/classroom/event"
+)
 
 // maxReplicasBytes caps one /klassik/replicas answer.
 const maxReplicasBytes = 8 << 20
-
-// brokerReplicas is GET /klassik/replicas: what one broker knows of the replicas it holds.
-type brokerReplicas struct {
-	BrokerID int32          `json:"broker_id"`
-	Replicas []replicaState `json:"replicas"`
-}
-
-type replicaState struct {
-	Topic          string          `json:"topic"`
-	Partition      int32           `json:"partition"`
-	Leader         bool            `json:"leader"`
-	LeaderEpoch    int32           `json:"leader_epoch"`
-	LogStartOffset int64           `json:"log_start_offset"`
-	LogEndOffset   int64           `json:"log_end_offset"`
-	HighWatermark  int64           `json:"high_watermark"`
-	ISR            []int32         `json:"isr"`
-	Followers      []followerState `json:"followers"`
-}
-
-type followerState struct {
-	Broker       int32 `json:"broker"`
-	LogEndOffset int64 `json:"log_end_offset"`
-	CaughtUp     bool  `json:"caught_up"`
-}
 
 // replicaPoller asks every live broker with an HTTP listener for its replicas every
 // interval, each request with a short timeout, and keeps the last answer per broker.
@@ -48,13 +23,13 @@ type replicaPoller struct {
 	change   func()
 
 	mu   sync.Mutex
-	last map[int32]brokerReplicas // only brokers whose last poll answered
+	last map[int32]event.Replicas // only brokers whose last poll answered
 	raw  map[int32]string         // the last answer's bytes, to tell a change
 }
 
 func newReplicaPoller(targets func() map[int32]string, change func()) *replicaPoller {
 	return &replicaPoller{client: &http.Client{Timeout: 400 * time.Millisecond}, interval: 500 * time.Millisecond,
-		targets: targets, change: change, last: map[int32]brokerReplicas{}, raw: map[int32]string{}}
+		targets: targets, change: change, last: map[int32]event.Replicas{}, raw: map[int32]string{}}
 }
 
 func (r *replicaPoller) run(ctx context.Context) {
@@ -76,7 +51,7 @@ func (r *replicaPoller) pollOnce(ctx context.Context) {
 	type answer struct {
 		id  int32
 		raw string
-		br  *brokerReplicas
+		br  *event.Replicas
 	}
 	answers := make(chan answer, len(targets))
 	for id, base := range targets {
@@ -120,8 +95,8 @@ func (r *replicaPoller) pollOnce(ctx context.Context) {
 	}
 }
 
-func (r *replicaPoller) fetch(ctx context.Context, base string) (*brokerReplicas, string) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+ReplicasPath, nil)
+func (r *replicaPoller) fetch(ctx context.Context, base string) (*event.Replicas, string) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+event.ReplicasPath, nil)
 	if err != nil {
 		return nil, ""
 	}
@@ -137,7 +112,7 @@ func (r *replicaPoller) fetch(ctx context.Context, base string) (*brokerReplicas
 	if err != nil {
 		return nil, ""
 	}
-	var br brokerReplicas
+	var br event.Replicas
 	if json.Unmarshal(b, &br) != nil {
 		return nil, ""
 	}
@@ -145,10 +120,10 @@ func (r *replicaPoller) fetch(ctx context.Context, base string) (*brokerReplicas
 }
 
 // snapshot returns the last answers, by broker.
-func (r *replicaPoller) snapshot() map[int32]brokerReplicas {
+func (r *replicaPoller) snapshot() map[int32]event.Replicas {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	out := make(map[int32]brokerReplicas, len(r.last))
+	out := make(map[int32]event.Replicas, len(r.last))
 	for k, v := range r.last {
 		out[k] = v
 	}

@@ -130,16 +130,23 @@ func (sr *scenarioRunner) run(ctx context.Context, name string, run ScenarioRun)
 	}
 	res, err := sr.sc.Run(ctx, name, run, say)
 	res.Name, res.Finished = name, time.Now().UTC()
-	if err != nil {
+	verdict := "FAIL: " + res.Summary
+	switch {
+	case err != nil:
 		res.Passed, res.Error = false, err.Error()
-		say("fail", "could not run: "+err.Error())
-	} else if res.Passed {
-		say("pass", "PASS: "+res.Summary)
-	} else {
-		say("fail", "FAIL: "+res.Summary)
+		verdict = "FAIL: could not run: " + err.Error()
+	case res.Passed:
+		verdict = "PASS: " + res.Summary
 	}
+	// The result is stored before the verdict is published, so a page that asks for it on
+	// seeing the verdict finds it.
 	sr.mu.Lock()
 	sr.running = ""
 	sr.results[name] = res
 	sr.mu.Unlock()
+	sr.publish(event.Event{Source: "scenario", Kind: event.Scenario, Cause: VerdictCause, Text: name + ": " + verdict})
 }
+
+// VerdictCause is the cause of the one event that ends a scenario run: its text is the
+// scenario's name, then "PASS: " or "FAIL: " and the summary.
+const VerdictCause = "verdict"

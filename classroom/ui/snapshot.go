@@ -6,6 +6,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/klassik/klassik/classroom/event"
 )
 
 func mustJSON(v any) string {
@@ -70,7 +72,7 @@ func (s *Server) snapshot() Cluster {
 
 // fillOffsets takes the high watermark from the leader's report and each replica's log end
 // offset from its own report, or else from what the leader knows of its followers.
-func fillOffsets(pt *Partition, topic string, reps map[int32]brokerReplicas) {
+func fillOffsets(pt *Partition, topic string, reps map[int32]event.Replicas) {
 	for id, br := range reps {
 		for _, r := range br.Replicas {
 			if r.Topic != topic || r.Partition != pt.Partition {

@@ -174,6 +174,9 @@ func (c *Controller) onControllerFailover(ce zkclient.ControllerEpoch) error {
 	}
 	// PartitionStateMachine.startup: New and Offline partitions go Online where they can.
 	err = c.triggerOnline(b)
+	if err == nil {
+		err = c.offlineDeadReplicas(b)
+	}
 	c.flush(b)
 	if err != nil {
 		return err
@@ -182,6 +185,41 @@ func (c *Controller) onControllerFailover(ce zkclient.ControllerEpoch) error {
 		c.rebalance = time.NewTicker(time.Duration(c.cfg.LeaderImbalanceCheckSeconds) * time.Second)
 	}
 	return c.processDeletions(deletions)
+}
+
+// offlineDeadReplicas is the offline half of ReplicaStateMachine.startup: a replica on a broker
+// that is not registered goes OfflineReplica, out of the ISR, and a partition it still leads
+// (no election could replace it) is left leaderless. This is what a new controller does for
+// the brokers that died while there was none, the old controller among them: without it a
+// partition whose only ISR member was the killed controller would keep naming it leader.
+func (c *Controller) offlineDeadReplicas(b *batch) error {
+	st := c.st
+	dead := map[int32][]tp{}
+	for _, p := range st.partitions() {
+		cur, ok := st.leadership[p]
+		if !ok || st.deleting[p.Topic] {
+			continue
+		}
+		for _, r := range cur.ISR {
+			if !st.isLiveOrShuttingDown(r) {
+				dead[r] = append(dead[r], p)
+			}
+		}
+	}
+	ids := make([]int32, 0, len(dead))
+	for id := range dead {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		replica := id
+		if _, err := c.runChanges(b, dead[id], "OnlineReplica->OfflineReplica", func(p tp) (stateChange, error) {
+			return st.decideRemoveReplica(p, replica)
+		}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // loadTopic reads /brokers/topics/<t> (arming its watch) into st, giving the topic an id

@@ -287,15 +287,18 @@ function narrate(e) {
   if (!current || !e.text.startsWith(current.name + ": ")) return;
   if (new Date(e.time).getTime() < Date.now() - 10 * 60 * 1000) return; // old runs in the replay
   const text = e.text.slice(current.name.length + 2);
-  $("sc-narration").append(h("li", {class: e.cause || "step"}, text));
-  if (e.cause === "pass" || e.cause === "fail") {
-    const box = $("sc-result");
-    box.hidden = false;
-    box.className = "result " + e.cause;
-    box.setAttribute("data-outcome", e.cause);
-    box.textContent = text;
-    refreshResult();
+  if (e.cause !== "verdict") {
+    $("sc-narration").append(h("li", {class: e.cause || "step"}, text));
+    return;
   }
+  // The run is over: the verdict is the last event of a run.
+  const outcome = text.startsWith("PASS") ? "pass" : "fail";
+  const box = $("sc-result");
+  box.hidden = false;
+  box.className = "result " + outcome;
+  box.setAttribute("data-outcome", outcome);
+  box.textContent = text;
+  refreshResult();
 }
 
 async function refreshResult() {
