@@ -69,6 +69,7 @@ FUZZ_TARGETS := \
 	./record/:FuzzDecompressSnappy \
 	./record/:FuzzDecompressLZ4 \
 	./record/:FuzzDecompressZstd \
+	./record/:FuzzDecodeEndTxnMarker \
 	./coordinator/group/:FuzzOffsetsKey \
 	./coordinator/group/:FuzzOffsetsValue \
 	./coordinator/group/:FuzzLoadBatches
