@@ -261,7 +261,7 @@ func (l *Log) cleanGroup(p *cleanPlan, grp []cleanSource, keys map[string]int64,
 	}
 	discard := func() {
 		out.close()
-		for _, suf := range []string{logSuffix, indexSuffix, timeIndexSuffix} {
+		for _, suf := range []string{logSuffix, indexSuffix, timeIndexSuffix, txnIndexSuffix} {
 			l.fsys.Remove(segmentName(l.dir, base, suf) + cleanedSuffix)
 		}
 	}
@@ -335,6 +335,13 @@ func (l *Log) cleanGroup(p *cleanPlan, grp []cleanSource, keys map[string]int64,
 	}
 	st.RecordsRemoved += removed
 	err = flush()
+	for _, src := range grp {
+		for _, e := range src.seg.txn.all() {
+			if err == nil {
+				err = out.txn.append(e)
+			}
+		}
+	}
 	if err == nil {
 		err = out.sealTimeIndex()
 	}
@@ -367,8 +374,8 @@ func (l *Log) cleanGroup(p *cleanPlan, grp []cleanSource, keys map[string]int64,
 func createCleaned(fsys FS, dir string, base int64) (*segment, error) {
 	s := &segment{fsys: fsys, dir: dir, base: base, lastOffset: base - 1, maxTs: -1, firstTs: -1, maxTsOffset: -1}
 	flag := os.O_RDWR | os.O_CREATE | os.O_TRUNC
-	var files [3]File
-	for i, suf := range []string{logSuffix, indexSuffix, timeIndexSuffix} {
+	var files [4]File
+	for i, suf := range []string{logSuffix, indexSuffix, timeIndexSuffix, txnIndexSuffix} {
 		f, err := fsys.OpenFile(segmentName(dir, base, suf)+cleanedSuffix, flag, 0o644)
 		if err != nil {
 			for _, g := range files[:i] {
@@ -379,6 +386,9 @@ func createCleaned(fsys FS, dir string, base int64) (*segment, error) {
 		files[i] = f
 	}
 	s.log, s.oidx, s.tidx = files[0], files[1], files[2]
+	// The cleaned segment always has a .txnindex, empty or not, so a swap replaces the old one.
+	s.txn = newTxnIndex(fsys, segmentName(dir, base, txnIndexSuffix)+cleanedSuffix)
+	s.txn.f = files[3]
 	return s, nil
 }
 
@@ -419,14 +429,14 @@ func (l *Log) swapCleaned(p *cleanPlan, grp []cleanSource, size int64) error {
 		}
 		l.segs = append(l.segs[:pos:pos], rest...)
 		l.smu.Unlock()
-		for _, suf := range []string{logSuffix, indexSuffix, timeIndexSuffix} {
+		for _, suf := range []string{logSuffix, indexSuffix, timeIndexSuffix, txnIndexSuffix} {
 			l.fsys.Remove(name(suf) + cleanedSuffix)
 		}
 		return errors.Join(err, l.fsys.SyncDir(l.dir))
 	}
 
 	// Commit: .cleaned -> .swap, the .log last.
-	for _, suf := range []string{indexSuffix, timeIndexSuffix, logSuffix} {
+	for _, suf := range []string{indexSuffix, timeIndexSuffix, txnIndexSuffix, logSuffix} {
 		if err := l.fsys.Rename(name(suf)+cleanedSuffix, name(suf)+swapSuffix); err != nil {
 			return err
 		}
@@ -450,7 +460,7 @@ func (l *Log) swapCleaned(p *cleanPlan, grp []cleanSource, size int64) error {
 	if err != nil {
 		return err
 	}
-	for _, suf := range []string{indexSuffix, timeIndexSuffix, logSuffix} {
+	for _, suf := range []string{indexSuffix, timeIndexSuffix, txnIndexSuffix, logSuffix} {
 		if err := l.fsys.Rename(name(suf)+swapSuffix, name(suf)); err != nil {
 			return err
 		}
@@ -460,6 +470,10 @@ func (l *Log) swapCleaned(p *cleanPlan, grp []cleanSource, size int64) error {
 	}
 	s, err := openSegmentFiles(l.fsys, l.dir, base, false)
 	if err != nil {
+		return err
+	}
+	if err := s.txn.load(base); err != nil {
+		s.close()
 		return err
 	}
 	ok, err := s.loadIndexes(size)
@@ -549,6 +563,9 @@ func completeSwaps(fsys FS, dir string, logger zerolog.Logger) error {
 		if !e.IsDir() && strings.HasSuffix(name, swapSuffix) && !strings.HasSuffix(name, logSuffix+swapSuffix) {
 			b, ok := parseBase(strings.TrimSuffix(strings.TrimSuffix(name, swapSuffix), timeIndexSuffix), "")
 			if !ok {
+				b, ok = parseBase(strings.TrimSuffix(strings.TrimSuffix(name, swapSuffix), txnIndexSuffix), "")
+			}
+			if !ok {
 				b, ok = parseBase(strings.TrimSuffix(strings.TrimSuffix(name, swapSuffix), indexSuffix), "")
 			}
 			if !ok || !containsInt64(swaps, b) {
@@ -591,7 +608,7 @@ func completeSwaps(fsys FS, dir string, logger zerolog.Logger) error {
 			if b <= base || b > last {
 				continue
 			}
-			for _, suf := range []string{logSuffix, indexSuffix, timeIndexSuffix} {
+			for _, suf := range []string{logSuffix, indexSuffix, timeIndexSuffix, txnIndexSuffix} {
 				if err := fsys.Remove(segmentName(dir, b, suf)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 					return err
 				}
@@ -600,7 +617,7 @@ func completeSwaps(fsys FS, dir string, logger zerolog.Logger) error {
 		if err := fsys.SyncDir(dir); err != nil {
 			return err
 		}
-		for _, suf := range []string{indexSuffix, timeIndexSuffix, logSuffix} {
+		for _, suf := range []string{indexSuffix, timeIndexSuffix, txnIndexSuffix, logSuffix} {
 			name := segmentName(dir, base, suf)
 			err := fsys.Rename(name+swapSuffix, name)
 			if errors.Is(err, fs.ErrNotExist) && suf != logSuffix {
