@@ -31,10 +31,10 @@ func TestTransactionsLastStableOffset(t *testing.T) {
 	dir := "/d/t-0"
 	l := openT(t, fsys, dir, testConfig(), 0)
 	defer l.Close()
-	mustAppend(t, l, plain(2, 1).build())              // 0-1
-	mustAppend(t, l, txnBatch(7, 0, 0, 3).build())     // 2-4: producer 7 opens at 2
-	mustAppend(t, l, txnBatch(8, 0, 0, 2).build())     // 5-6: producer 8 opens at 5
-	mustAppend(t, l, txnBatch(7, 0, 3, 1).build())     // 7
+	mustAppend(t, l, plain(2, 1).build())          // 0-1
+	mustAppend(t, l, txnBatch(7, 0, 0, 3).build()) // 2-4: producer 7 opens at 2
+	mustAppend(t, l, txnBatch(8, 0, 0, 2).build()) // 5-6: producer 8 opens at 5
+	mustAppend(t, l, txnBatch(7, 0, 3, 1).build()) // 7
 	if got := l.LastStableOffset(l.LogEndOffset()); got != 2 {
 		t.Fatalf("LSO %d, want 2 (producer 7's transaction)", got)
 	}
@@ -55,8 +55,8 @@ func TestTransactionsLastStableOffset(t *testing.T) {
 	if got := l.LastStableOffset(9); got != 5 {
 		t.Fatalf("LSO %d, want 5 (producer 8's transaction)", got)
 	}
-	mustAppend(t, l, plain(1, 2).build())       // 9
-	mustMarker(t, l, 8, 0, abort(0))            // 10
+	mustAppend(t, l, plain(1, 2).build()) // 9
+	mustMarker(t, l, 8, 0, abort(0))      // 10
 	if got := l.LastStableOffset(11); got != 11 {
 		t.Fatalf("LSO %d, want the HW 11", got)
 	}
