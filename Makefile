@@ -70,6 +70,7 @@ FUZZ_TARGETS := \
 	./record/:FuzzDecompressLZ4 \
 	./record/:FuzzDecompressZstd \
 	./record/:FuzzDecodeEndTxnMarker \
+	./logstore/:FuzzDecodeTxnIndex \
 	./coordinator/group/:FuzzOffsetsKey \
 	./coordinator/group/:FuzzOffsetsValue \
 	./coordinator/group/:FuzzLoadBatches

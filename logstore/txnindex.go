@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sync"
 )
 
@@ -123,6 +124,11 @@ func (x *txnIndex) open() error {
 	}
 	f, err := x.fsys.OpenFile(x.name, os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
+		return err
+	}
+	// The new name must survive a crash as the segment's other files do.
+	if err := x.fsys.SyncDir(filepath.Dir(x.name)); err != nil {
+		f.Close()
 		return err
 	}
 	x.f = f
