@@ -32,7 +32,8 @@ import (
 //     its offset is at least the map's (Kafka's rule), unless it is a tombstone (null value)
 //     in a segment that was already clean before this pass and whose newest timestamp is more
 //     than delete.retention.ms old. Records without a key go (the produce path rejects them
-//     for compacted topics). Control batches stay whole.
+//     for compacted topics). Control batches are kept or dropped whole, and the batches of
+//     aborted transactions go (cleaner_txn.go tells the rules for transactions).
 //
 // Batches keep their base offset and lastOffsetDelta, so surviving records keep their
 // offsets; a batch that keeps every record is copied byte for byte, one that keeps some is
@@ -84,7 +85,9 @@ type CompactStats struct {
 	RecordsRead       int64
 	RecordsRemoved    int64
 	TombstonesRemoved int64
-	Cleaned           bool // a pass ran
+	AbortedRemoved    int64 // records of aborted transactions removed
+	MarkersRemoved    int64 // transaction markers removed
+	Cleaned           bool  // a pass ran
 }
 
 // cleanSource is one segment a pass reads, with the cleaner's own handle on its .log file.
@@ -97,6 +100,7 @@ type cleanSource struct {
 }
 
 type cleanPlan struct {
+	txn             *txnClean
 	decompressLimit int // cap on one batch's decompressed records (max.message.bytes based)
 	srcs            []cleanSource
 	firstDirty      int64
@@ -121,7 +125,9 @@ func (l *Log) Compact(nowMs, highWatermark int64) (CompactStats, error) {
 	if !cfg.compacts() {
 		return CompactStats{}, nil
 	}
-	p, err := l.planClean(cfg, nowMs, highWatermark)
+	// Nothing at or above the last stable offset is cleaned: what is there may belong to a
+	// transaction that has not ended (Kafka's firstUncleanableDirtyOffset).
+	p, err := l.planClean(cfg, nowMs, l.LastStableOffset(highWatermark))
 	if err != nil || p == nil {
 		return CompactStats{}, err
 	}
@@ -137,7 +143,7 @@ func (l *Log) Compact(nowMs, highWatermark int64) (CompactStats, error) {
 		}
 		src := p.srcs[end]
 		err := forEachStoredBatch(src.f, src.size, func(h BatchHeader, b []byte) error {
-			if h.Control() || h.LastOffset() < p.firstDirty {
+			if h.Control() || h.LastOffset() < p.firstDirty || p.txn.isAborted(h) {
 				return nil
 			}
 			recs, err := decodeRecords(h, b, p.decompressLimit)
@@ -195,6 +201,7 @@ func (l *Log) Compact(nowMs, highWatermark int64) (CompactStats, error) {
 		Int("segments_read", st.SegmentsRead).Int("segments_written", st.SegmentsWritten).
 		Int64("bytes_read", st.BytesRead).Int64("bytes_written", st.BytesWritten).
 		Int64("records_removed", st.RecordsRemoved).Int64("tombstones_removed", st.TombstonesRemoved).
+		Int64("aborted_removed", st.AbortedRemoved).Int64("markers_removed", st.MarkersRemoved).
 		Msg("cleaned log")
 	return st, nil
 }
@@ -238,7 +245,7 @@ func (l *Log) planClean(cfg Config, nowMs, hw int64) (*cleanPlan, error) {
 	} else if total > 0 && float64(dirty)/float64(total) < cfg.MinCleanableDirtyRatio {
 		return nil, nil
 	}
-	p := &cleanPlan{decompressLimit: decompressLimit(cfg.MaxMessageBytes), firstDirty: firstDirty, firstIdx: firstIdx, truncations: l.truncations.Load()}
+	p := &cleanPlan{txn: l.newTxnClean(), decompressLimit: decompressLimit(cfg.MaxMessageBytes), firstDirty: firstDirty, firstIdx: firstIdx, truncations: l.truncations.Load()}
 	for i := 0; i < k; i++ {
 		s := segs[i]
 		f, err := l.fsys.OpenFile(segmentName(l.dir, s.base, logSuffix), os.O_RDONLY, 0)
@@ -302,9 +309,33 @@ func (l *Log) cleanGroup(p *cleanPlan, grp []cleanSource, keys map[string]int64,
 			}
 			return true
 		}
+		var entries []AbortedTxn // of the ABORT markers kept
 		err := forEachStoredBatch(src.f, src.size, func(h BatchHeader, b []byte) error {
 			if _, err := CheckBatch(b); err != nil {
 				return err
+			}
+			if h.Control() {
+				drop, e, err := p.txn.onControl(h, b, dropTombstones)
+				if err != nil {
+					return err
+				}
+				if drop {
+					st.RecordsRead += int64(h.NumRecords)
+					st.MarkersRemoved++
+					removed += int64(h.NumRecords)
+					return nil
+				}
+				if e != nil {
+					entries = append(entries, *e)
+				}
+				if d := src.largestTs + cfg.DeleteRetentionMs + 1; due == 0 || d < due {
+					due = max(d, 1) // a kept marker may go once its segment is past the horizon
+				}
+			} else if p.txn.onData(h) {
+				st.RecordsRead += int64(h.NumRecords)
+				st.AbortedRemoved += int64(h.NumRecords)
+				removed += int64(h.NumRecords)
+				return nil
 			}
 			nb, kept, total, err := filterBatch(h, b, decompressLimit(cfg.MaxMessageBytes), keep)
 			if err != nil {
@@ -332,16 +363,19 @@ func (l *Log) cleanGroup(p *cleanPlan, grp []cleanSource, keys map[string]int64,
 		}
 		st.SegmentsRead++
 		st.BytesRead += src.size
-	}
-	st.RecordsRemoved += removed
-	err = flush()
-	for _, src := range grp {
-		for _, e := range src.seg.txn.all() {
-			if err == nil {
-				err = out.txn.append(e)
+		if err := flush(); err != nil {
+			discard()
+			return 0, err
+		}
+		for _, e := range entries {
+			if err := out.txn.append(e); err != nil {
+				discard()
+				return 0, err
 			}
 		}
 	}
+	st.RecordsRemoved += removed
+	err = flush()
 	if err == nil {
 		err = out.sealTimeIndex()
 	}
