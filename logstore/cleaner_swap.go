@@ -131,4 +131,3 @@ func containsInt64(xs []int64, x int64) bool {
 	}
 	return false
 }
-
