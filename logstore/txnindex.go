@@ -205,15 +205,6 @@ func (x *txnIndex) close() error {
 	return err
 }
 
-// remove closes and deletes the file.
-func (x *txnIndex) remove() error {
-	err := x.close()
-	if e := x.fsys.Remove(x.name); e != nil && !errors.Is(e, os.ErrNotExist) {
-		err = errors.Join(err, e)
-	}
-	return err
-}
-
 // collect appends the entries overlapping [from, upper): aborted transactions whose marker is
 // at or after from and whose data starts before upper (TransactionIndex.collectAbortedTxns).
 // complete reports that an entry's lastStableOffset passed upper: no later segment can hold
