@@ -106,7 +106,7 @@ type txnTracker struct {
 	mu           sync.Mutex
 	firstOngoing int64          // math.MaxInt64 when no transaction is open
 	unreplicated []completedTxn // markers at or above hw, ascending
-	hw           int64          // the highest high watermark seen
+	hw           int64          // the last high watermark seen
 }
 
 func newTxnTracker() *txnTracker { return &txnTracker{firstOngoing: math.MaxInt64} }
@@ -135,9 +135,11 @@ func (t *txnTracker) reset(state *producerState, completed []completedTxn) {
 	t.update(state, completed)
 }
 
-// pruneLocked forgets completed transactions whose marker is below hw.
+// pruneLocked forgets completed transactions whose marker is below hw. The high watermark
+// may go down (a follower truncating); what was forgotten stays forgotten, as its marker was
+// replicated once.
 func (t *txnTracker) pruneLocked(hw int64) {
-	t.hw = max(t.hw, hw)
+	t.hw = hw
 	n := 0
 	for n < len(t.unreplicated) && t.unreplicated[n].last < t.hw {
 		n++
