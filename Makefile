@@ -69,6 +69,8 @@ FUZZ_TARGETS := \
 	./record/:FuzzDecompressSnappy \
 	./record/:FuzzDecompressLZ4 \
 	./record/:FuzzDecompressZstd \
+	./record/:FuzzDecodeEndTxnMarker \
+	./logstore/:FuzzDecodeTxnIndex \
 	./coordinator/group/:FuzzOffsetsKey \
 	./coordinator/group/:FuzzOffsetsValue \
 	./coordinator/group/:FuzzLoadBatches

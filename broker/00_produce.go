@@ -5,7 +5,11 @@ package broker
 // (KIP-1 semantics as in Kafka 0.9+), idempotent producers (KIP-98) through logstore's
 // producer state, per-partition errors (KIP-467 error messages from v8), and the
 // NOT_ENOUGH_REPLICAS_AFTER_APPEND / REQUEST_TIMED_OUT answers of Kafka's DelayedProduce.
-// Transactions (a TransactionalID) are not supported.
+// Transactional batches (KIP-98) open their producer's transaction in the log (logstore's
+// producer state); a request carrying them must name its TransactionalID, as Kafka's
+// KafkaApis requires (TRANSACTIONAL_ID_AUTHORIZATION_FAILED otherwise). The partition leader
+// does not ask the coordinator whether the partition was added to the transaction (KIP-890's
+// verification).
 
 import (
 	"context"
@@ -40,6 +44,10 @@ func produceErr(err error) error {
 		return kerr.InvalidProducerEpoch
 	case errors.Is(err, logstore.ErrInvalidTimestamp):
 		return kerr.InvalidTimestamp
+	case errors.Is(err, logstore.ErrInvalidTxnState):
+		return kerr.InvalidTxnState
+	case errors.Is(err, logstore.ErrCoordinatorFenced):
+		return kerr.TransactionCoordinatorFenced
 	}
 	var ke *kerr.Error
 	if errors.As(err, &ke) {
@@ -70,8 +78,8 @@ func (b *Broker) handleProduce(ctx context.Context, req *wire.Request) (kmsg.Res
 			sp.Partition = rp.Partition
 			sp.BaseOffset = -1
 			err := func() error {
-				if r.TransactionID != nil {
-					return errorf(kerr.TransactionalIDAuthorizationFailed, "klassik does not support transactions yet")
+				if r.TransactionID == nil && hasTransactionalBatch(rp.Records) {
+					return errorf(kerr.TransactionalIDAuthorizationFailed, "transactional records need a transactional id in the produce request")
 				}
 				if r.Acks != 0 && r.Acks != 1 && r.Acks != -1 {
 					return kerr.InvalidRequiredAcks

@@ -8,6 +8,12 @@ package broker
 // (KIP-516) and the diverging epoch of KIP-595 for followers that send their last fetched
 // epoch (v12+). Fetch sessions (KIP-227) are declined by answering session id 0, which every
 // client takes as "use full fetches".
+//
+// Isolation (KIP-98): read_uncommitted (0) consumers read up to the high watermark,
+// read_committed (1) ones up to the last stable offset, and get the aborted transactions
+// overlapping what they were sent (producer id and first offset; Kafka's
+// collectAbortedTransactions over the .txnindex files), so they drop those producers'
+// records up to each abort marker. Every answer carries the last stable offset.
 
 import (
 	"context"
@@ -16,6 +22,7 @@ import (
 	"time"
 
 	"github.com/klassik/klassik/logstore"
+	"github.com/klassik/klassik/record"
 	"github.com/klassik/klassik/wire"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -102,7 +109,7 @@ func (b *Broker) fetchOnce(r *kmsg.FetchRequest, replicaID int32) (*kmsg.FetchRe
 				}
 			default:
 				maxBytes := min(int(rp.PartitionMaxBytes), budget-total)
-				n, ch, err := p.fetchInto(&sp, rp, replicaID, maxBytes, total == 0, now)
+				n, ch, err := p.fetchInto(&sp, rp, replicaID, r.IsolationLevel == 1, maxBytes, total == 0, now)
 				if err != nil {
 					sp.ErrorCode = errCode(err)
 				}
@@ -129,7 +136,7 @@ func (b *Broker) fetchOnce(r *kmsg.FetchRequest, replicaID int32) (*kmsg.FetchRe
 
 // fetchInto reads one partition into sp. It returns the bytes read and the channel that
 // signals new data.
-func (p *partition) fetchInto(sp *kmsg.FetchResponseTopicPartition, rp kmsg.FetchRequestTopicPartition, replicaID int32, maxBytes int, minOne bool, nowMs int64) (int, <-chan struct{}, error) {
+func (p *partition) fetchInto(sp *kmsg.FetchResponseTopicPartition, rp kmsg.FetchRequestTopicPartition, replicaID int32, readCommitted bool, maxBytes int, minOne bool, nowMs int64) (int, <-chan struct{}, error) {
 	p.mu.Lock()
 	if !p.isLeaderLocked() {
 		p.mu.Unlock()
@@ -147,11 +154,17 @@ func (p *partition) fetchInto(sp *kmsg.FetchResponseTopicPartition, rp kmsg.Fetc
 		}
 	}
 	leo := p.log.LogEndOffset()
+	lso := p.log.LastStableOffset(p.hw)
 	limit := p.hw
-	if follower {
+	switch {
+	case follower:
 		limit = leo
+		readCommitted = false
+	case readCommitted:
+		limit = lso
+		sp.AbortedTransactions = []kmsg.FetchResponseTopicPartitionAbortedTransaction{} // Kafka sends an empty list, not null
 	}
-	sp.HighWatermark, sp.LastStableOffset, sp.LogStartOffset = p.hw, p.hw, p.log.LogStartOffset()
+	sp.HighWatermark, sp.LastStableOffset, sp.LogStartOffset = p.hw, lso, p.log.LogStartOffset()
 	ch := p.changed
 	p.mu.Unlock()
 
@@ -184,5 +197,23 @@ func (p *partition) fetchInto(sp *kmsg.FetchResponseTopicPartition, rp kmsg.Fetc
 	if len(data) == 0 {
 		return 0, ch, nil
 	}
+	if readCommitted {
+		addAbortedTransactions(sp, p.log, rp.FetchOffset, data)
+	}
 	return len(data), ch, nil
+}
+
+// addAbortedTransactions lists in sp the aborted transactions overlapping the batches in data,
+// read from fetchOffset (Kafka's LocalLog.addAbortedTransactions): only batch headers are read.
+func addAbortedTransactions(sp *kmsg.FetchResponseTopicPartition, log *logstore.Log, fetchOffset int64, data []byte) {
+	upper := fetchOffset
+	_ = record.ForEachBatch(data, func(h record.BatchHeader, _ []byte) error {
+		upper = h.NextOffset()
+		return nil
+	})
+	for _, a := range log.AbortedTransactions(fetchOffset, upper) {
+		at := kmsg.NewFetchResponseTopicPartitionAbortedTransaction()
+		at.ProducerID, at.FirstOffset = a.ProducerID, a.FirstOffset
+		sp.AbortedTransactions = append(sp.AbortedTransactions, at)
+	}
 }

@@ -1,7 +1,7 @@
 package broker
 
-// ListOffsets, key 2, versions 0-8: earliest (-2), latest (-1: the high watermark, which is
-// also the last stable offset since klassik has no transactions), the record with the largest
+// ListOffsets, key 2, versions 0-8: earliest (-2), latest (-1: the high watermark, or with
+// isolation_level read_committed (v2+) the last stable offset), the record with the largest
 // timestamp (-3, KIP-734, v7+), earliest local (-4, KIP-405, v8+: the log start, as klassik
 // has no tiered storage) and the first offset at or after a timestamp. Leader epoch checks
 // from v4 (KIP-320); v0's old-style offset list is answered with a single offset.
@@ -33,7 +33,7 @@ func (b *Broker) handleListOffsets(_ context.Context, req *wire.Request) (kmsg.R
 			sp := kmsg.NewListOffsetsResponseTopicPartition()
 			sp.Partition = rp.Partition
 			sp.Timestamp, sp.Offset, sp.LeaderEpoch = -1, -1, -1
-			err := b.listOffset(&sp, rt.Topic, rp, r.ReplicaID, snap)
+			err := b.listOffset(&sp, rt.Topic, rp, r.ReplicaID, r.IsolationLevel == 1, snap)
 			sp.ErrorCode = errCode(err)
 			if r.Version == 0 && err == nil {
 				sp.OldStyleOffsets = []int64{sp.Offset}
@@ -45,7 +45,7 @@ func (b *Broker) handleListOffsets(_ context.Context, req *wire.Request) (kmsg.R
 	return resp, nil
 }
 
-func (b *Broker) listOffset(sp *kmsg.ListOffsetsResponseTopicPartition, topic string, rp kmsg.ListOffsetsRequestTopicPartition, replicaID int32, snap *metadataSnapshot) error {
+func (b *Broker) listOffset(sp *kmsg.ListOffsetsResponseTopicPartition, topic string, rp kmsg.ListOffsetsRequestTopicPartition, replicaID int32, readCommitted bool, snap *metadataSnapshot) error {
 	p := b.rm.get(topicPartition{topic, rp.Partition})
 	if p == nil {
 		if _, known := snap.partition(topic, rp.Partition); known {
@@ -62,9 +62,14 @@ func (b *Broker) listOffset(sp *kmsg.ListOffsetsResponseTopicPartition, topic st
 		return err
 	}
 	sp.LeaderEpoch = v.leaderEpoch
+	// What a consumer of this isolation level may read (Kafka's fetchOffsetForTimestamp bound).
+	visible := v.hw
+	if readCommitted {
+		visible = p.log.LastStableOffset(v.hw)
+	}
 	switch rp.Timestamp {
 	case listLatest:
-		sp.Offset = v.hw
+		sp.Offset = visible
 	case listEarliest, listEarliestLocal:
 		sp.Offset = v.logStart
 	default:
@@ -72,7 +77,7 @@ func (b *Broker) listOffset(sp *kmsg.ListOffsetsResponseTopicPartition, topic st
 		if err != nil {
 			return kerr.KafkaStorageError
 		}
-		if found && off < v.hw {
+		if found && off < visible {
 			sp.Offset, sp.Timestamp = off, ts
 		}
 	}

@@ -40,6 +40,13 @@ type Broker struct {
 	channel      *controllerChannel
 	groups       *group.Coordinator
 
+	// txnCompletion, when set, is told after WriteTxnMarkers wrote a producer's markers to
+	// partitions of __consumer_offsets (Kafka's GroupCoordinator.scheduleHandleTxnCompletion):
+	// the group coordinator then makes the producer's pending transactional offsets of those
+	// partitions visible (commit) or drops them (abort). Set before the listeners start;
+	// called from request goroutines.
+	txnCompletion func(producerID int64, offsetsPartitions []int32, commit bool)
+
 	clusterID   string
 	brokerEpoch int64 // guarded by epochMu
 	epochMu     sync.Mutex

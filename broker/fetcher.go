@@ -283,7 +283,7 @@ func (f *replicaFetcher) appendFetched(fp *fetchPartition, rp kmsg.FetchResponse
 		_ = p.log.IncrementLogStartOffset(rp.LogStartOffset)
 	}
 	if hw := min(rp.HighWatermark, p.log.LogEndOffset()); hw > p.hw {
-		p.hw = hw
+		p.setHWLocked(hw)
 	}
 	p.signal()
 }
@@ -296,7 +296,7 @@ func (f *replicaFetcher) handleOutOfRange(fp *fetchPartition, rp kmsg.FetchRespo
 	defer p.mu.Unlock()
 	if rp.LogStartOffset >= 0 && p.log.LogEndOffset() < rp.LogStartOffset {
 		if err := p.log.TruncateFullyAndStartAt(rp.LogStartOffset); err == nil {
-			p.hw = rp.LogStartOffset
+			p.setHWLocked(rp.LogStartOffset)
 		} else {
 			fp.backoffTill = time.Now().Add(f.backoff())
 		}
@@ -400,7 +400,7 @@ func (f *replicaFetcher) truncateTo(fp *fetchPartition, offset int64) {
 		}
 		f.b.log.Info().Str("topic", p.tp.topic).Int32("partition", p.tp.partition).Int64("offset", offset).Msg("truncated to the leader's log")
 		if p.hw > offset {
-			p.hw = offset
+			p.setHWLocked(offset)
 		}
 	}
 	leo := p.log.LogEndOffset()

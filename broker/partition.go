@@ -1,10 +1,12 @@
 package broker
 
 import (
+	"context"
 	"slices"
 	"sync"
 
 	"github.com/klassik/klassik/logstore"
+	"github.com/klassik/klassik/record"
 	"github.com/twmb/franz-go/pkg/kerr"
 )
 
@@ -50,6 +52,7 @@ func newPartition(b *Broker, tp topicPartition, self int32, log *logstore.Log, c
 	if lso := log.LogStartOffset(); hw < lso {
 		hw = lso
 	}
+	log.UpdateHighWatermark(hw)
 	return &partition{
 		tp: tp, b: b, self: self, log: log, config: cfg,
 		leaderID: -1, leaderEpoch: -1, hw: hw,
@@ -122,6 +125,52 @@ func (p *partition) appendAsLeader(records []byte, acks int16, nowMs int64) (log
 	return res, nil
 }
 
+// appendMarker appends a transaction marker as leader (WriteTxnMarkers). Markers are written
+// with acks=all, so min.insync.replicas is checked first, as appendAsLeader does for acks=-1.
+func (p *partition) appendMarker(producerID int64, producerEpoch int16, m record.EndTxnMarker, nowMs int64) (logstore.AppendResult, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.isLeaderLocked() {
+		return logstore.AppendResult{}, kerr.NotLeaderForPartition
+	}
+	if len(p.isr) < p.config.minInsyncReplicas {
+		return logstore.AppendResult{}, kerr.NotEnoughReplicas
+	}
+	res, err := p.log.AppendMarker(producerID, producerEpoch, m, p.leaderEpoch, nowMs)
+	if err != nil {
+		return res, err
+	}
+	p.maybeIncrementHWLocked()
+	p.signal()
+	return res, nil
+}
+
+// awaitHW waits until the high watermark passes last (an acks=all append ending there), the
+// leadership goes, or ctx ends (REQUEST_TIMED_OUT).
+func (p *partition) awaitHW(ctx context.Context, last int64) error {
+	for {
+		p.mu.Lock()
+		ch := p.changed
+		done, err := p.ackStateLocked(last)
+		p.mu.Unlock()
+		if done {
+			return err
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return kerr.RequestTimedOut
+		}
+	}
+}
+
+// setHWLocked moves the high watermark, telling the log (its last stable offset depends on
+// it). Caller holds mu.
+func (p *partition) setHWLocked(hw int64) {
+	p.hw = hw
+	p.log.UpdateHighWatermark(hw)
+}
+
 // maybeIncrementHWLocked moves the high watermark to the smallest log end offset in the ISR
 // (Kafka's Partition.maybeIncrementLeaderHW). Caller holds mu and is leader.
 func (p *partition) maybeIncrementHWLocked() bool {
@@ -139,7 +188,7 @@ func (p *partition) maybeIncrementHWLocked() bool {
 		}
 	}
 	if newHW > p.hw {
-		p.hw = newHW
+		p.setHWLocked(newHW)
 		return true
 	}
 	return false

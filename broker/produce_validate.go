@@ -37,3 +37,14 @@ func validateClientProduce(topic string, records []byte) error {
 	}
 	return nil
 }
+
+// hasTransactionalBatch reports a batch with the transactional bit among records (Kafka's
+// ProduceRequest.hasTransactionalRecords).
+func hasTransactionalBatch(records []byte) bool {
+	var txn bool
+	_ = record.ForEachBatch(records, func(h record.BatchHeader, _ []byte) error {
+		txn = txn || h.Transactional()
+		return nil
+	})
+	return txn
+}

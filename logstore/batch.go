@@ -29,7 +29,6 @@ type BatchHeader = record.BatchHeader
 
 var crcTable = record.CRCTable
 
-func incrementSequence(seq, inc int32) int32 { return record.IncrementSequence(seq, inc) }
 func decrementSequence(seq, dec int32) int32 { return record.DecrementSequence(seq, dec) }
 
 // ParseBatchHeader is record.ParseHeader.

@@ -3,14 +3,11 @@ package logstore
 import (
 	"errors"
 	"fmt"
-	"io/fs"
 	"math"
 	"os"
 	"sort"
-	"strings"
 
 	"github.com/klassik/klassik/record"
-	"github.com/rs/zerolog"
 )
 
 // Log compaction (Kafka's LogCleaner and Cleaner, simplified) for cleanup.policy=compact and
@@ -32,7 +29,8 @@ import (
 //     its offset is at least the map's (Kafka's rule), unless it is a tombstone (null value)
 //     in a segment that was already clean before this pass and whose newest timestamp is more
 //     than delete.retention.ms old. Records without a key go (the produce path rejects them
-//     for compacted topics). Control batches stay whole.
+//     for compacted topics). Control batches are kept or dropped whole, and the batches of
+//     aborted transactions go (cleaner_txn.go tells the rules for transactions).
 //
 // Batches keep their base offset and lastOffsetDelta, so surviving records keep their
 // offsets; a batch that keeps every record is copied byte for byte, one that keeps some is
@@ -84,7 +82,9 @@ type CompactStats struct {
 	RecordsRead       int64
 	RecordsRemoved    int64
 	TombstonesRemoved int64
-	Cleaned           bool // a pass ran
+	AbortedRemoved    int64 // records of aborted transactions removed
+	MarkersRemoved    int64 // transaction markers removed
+	Cleaned           bool  // a pass ran
 }
 
 // cleanSource is one segment a pass reads, with the cleaner's own handle on its .log file.
@@ -97,6 +97,7 @@ type cleanSource struct {
 }
 
 type cleanPlan struct {
+	txn             *txnClean
 	decompressLimit int // cap on one batch's decompressed records (max.message.bytes based)
 	srcs            []cleanSource
 	firstDirty      int64
@@ -121,7 +122,9 @@ func (l *Log) Compact(nowMs, highWatermark int64) (CompactStats, error) {
 	if !cfg.compacts() {
 		return CompactStats{}, nil
 	}
-	p, err := l.planClean(cfg, nowMs, highWatermark)
+	// Nothing at or above the last stable offset is cleaned: what is there may belong to a
+	// transaction that has not ended (Kafka's firstUncleanableDirtyOffset).
+	p, err := l.planClean(cfg, nowMs, l.LastStableOffset(highWatermark))
 	if err != nil || p == nil {
 		return CompactStats{}, err
 	}
@@ -137,7 +140,7 @@ func (l *Log) Compact(nowMs, highWatermark int64) (CompactStats, error) {
 		}
 		src := p.srcs[end]
 		err := forEachStoredBatch(src.f, src.size, func(h BatchHeader, b []byte) error {
-			if h.Control() || h.LastOffset() < p.firstDirty {
+			if h.Control() || h.LastOffset() < p.firstDirty || p.txn.isAborted(h) {
 				return nil
 			}
 			recs, err := decodeRecords(h, b, p.decompressLimit)
@@ -195,6 +198,7 @@ func (l *Log) Compact(nowMs, highWatermark int64) (CompactStats, error) {
 		Int("segments_read", st.SegmentsRead).Int("segments_written", st.SegmentsWritten).
 		Int64("bytes_read", st.BytesRead).Int64("bytes_written", st.BytesWritten).
 		Int64("records_removed", st.RecordsRemoved).Int64("tombstones_removed", st.TombstonesRemoved).
+		Int64("aborted_removed", st.AbortedRemoved).Int64("markers_removed", st.MarkersRemoved).
 		Msg("cleaned log")
 	return st, nil
 }
@@ -238,7 +242,7 @@ func (l *Log) planClean(cfg Config, nowMs, hw int64) (*cleanPlan, error) {
 	} else if total > 0 && float64(dirty)/float64(total) < cfg.MinCleanableDirtyRatio {
 		return nil, nil
 	}
-	p := &cleanPlan{decompressLimit: decompressLimit(cfg.MaxMessageBytes), firstDirty: firstDirty, firstIdx: firstIdx, truncations: l.truncations.Load()}
+	p := &cleanPlan{txn: l.newTxnClean(), decompressLimit: decompressLimit(cfg.MaxMessageBytes), firstDirty: firstDirty, firstIdx: firstIdx, truncations: l.truncations.Load()}
 	for i := 0; i < k; i++ {
 		s := segs[i]
 		f, err := l.fsys.OpenFile(segmentName(l.dir, s.base, logSuffix), os.O_RDONLY, 0)
@@ -261,7 +265,7 @@ func (l *Log) cleanGroup(p *cleanPlan, grp []cleanSource, keys map[string]int64,
 	}
 	discard := func() {
 		out.close()
-		for _, suf := range []string{logSuffix, indexSuffix, timeIndexSuffix} {
+		for _, suf := range []string{logSuffix, indexSuffix, timeIndexSuffix, txnIndexSuffix} {
 			l.fsys.Remove(segmentName(l.dir, base, suf) + cleanedSuffix)
 		}
 	}
@@ -302,9 +306,33 @@ func (l *Log) cleanGroup(p *cleanPlan, grp []cleanSource, keys map[string]int64,
 			}
 			return true
 		}
+		var entries []AbortedTxn // of the ABORT markers kept
 		err := forEachStoredBatch(src.f, src.size, func(h BatchHeader, b []byte) error {
 			if _, err := CheckBatch(b); err != nil {
 				return err
+			}
+			if h.Control() {
+				drop, e, err := p.txn.onControl(h, b, dropTombstones)
+				if err != nil {
+					return err
+				}
+				if drop {
+					st.RecordsRead += int64(h.NumRecords)
+					st.MarkersRemoved++
+					removed += int64(h.NumRecords)
+					return nil
+				}
+				if e != nil {
+					entries = append(entries, *e)
+				}
+				if d := src.largestTs + cfg.DeleteRetentionMs + 1; due == 0 || d < due {
+					due = max(d, 1) // a kept marker may go once its segment is past the horizon
+				}
+			} else if p.txn.onData(h) {
+				st.RecordsRead += int64(h.NumRecords)
+				st.AbortedRemoved += int64(h.NumRecords)
+				removed += int64(h.NumRecords)
+				return nil
 			}
 			nb, kept, total, err := filterBatch(h, b, decompressLimit(cfg.MaxMessageBytes), keep)
 			if err != nil {
@@ -332,6 +360,16 @@ func (l *Log) cleanGroup(p *cleanPlan, grp []cleanSource, keys map[string]int64,
 		}
 		st.SegmentsRead++
 		st.BytesRead += src.size
+		if err := flush(); err != nil {
+			discard()
+			return 0, err
+		}
+		for _, e := range entries {
+			if err := out.txn.append(e); err != nil {
+				discard()
+				return 0, err
+			}
+		}
 	}
 	st.RecordsRemoved += removed
 	err = flush()
@@ -367,8 +405,8 @@ func (l *Log) cleanGroup(p *cleanPlan, grp []cleanSource, keys map[string]int64,
 func createCleaned(fsys FS, dir string, base int64) (*segment, error) {
 	s := &segment{fsys: fsys, dir: dir, base: base, lastOffset: base - 1, maxTs: -1, firstTs: -1, maxTsOffset: -1}
 	flag := os.O_RDWR | os.O_CREATE | os.O_TRUNC
-	var files [3]File
-	for i, suf := range []string{logSuffix, indexSuffix, timeIndexSuffix} {
+	var files [4]File
+	for i, suf := range []string{logSuffix, indexSuffix, timeIndexSuffix, txnIndexSuffix} {
 		f, err := fsys.OpenFile(segmentName(dir, base, suf)+cleanedSuffix, flag, 0o644)
 		if err != nil {
 			for _, g := range files[:i] {
@@ -379,6 +417,9 @@ func createCleaned(fsys FS, dir string, base int64) (*segment, error) {
 		files[i] = f
 	}
 	s.log, s.oidx, s.tidx = files[0], files[1], files[2]
+	// The cleaned segment always has a .txnindex, empty or not, so a swap replaces the old one.
+	s.txn = newTxnIndex(fsys, segmentName(dir, base, txnIndexSuffix)+cleanedSuffix)
+	s.txn.f = files[3]
 	return s, nil
 }
 
@@ -419,14 +460,14 @@ func (l *Log) swapCleaned(p *cleanPlan, grp []cleanSource, size int64) error {
 		}
 		l.segs = append(l.segs[:pos:pos], rest...)
 		l.smu.Unlock()
-		for _, suf := range []string{logSuffix, indexSuffix, timeIndexSuffix} {
+		for _, suf := range []string{logSuffix, indexSuffix, timeIndexSuffix, txnIndexSuffix} {
 			l.fsys.Remove(name(suf) + cleanedSuffix)
 		}
 		return errors.Join(err, l.fsys.SyncDir(l.dir))
 	}
 
 	// Commit: .cleaned -> .swap, the .log last.
-	for _, suf := range []string{indexSuffix, timeIndexSuffix, logSuffix} {
+	for _, suf := range []string{indexSuffix, timeIndexSuffix, txnIndexSuffix, logSuffix} {
 		if err := l.fsys.Rename(name(suf)+cleanedSuffix, name(suf)+swapSuffix); err != nil {
 			return err
 		}
@@ -450,7 +491,7 @@ func (l *Log) swapCleaned(p *cleanPlan, grp []cleanSource, size int64) error {
 	if err != nil {
 		return err
 	}
-	for _, suf := range []string{indexSuffix, timeIndexSuffix, logSuffix} {
+	for _, suf := range []string{indexSuffix, timeIndexSuffix, txnIndexSuffix, logSuffix} {
 		if err := l.fsys.Rename(name(suf)+swapSuffix, name(suf)); err != nil {
 			return err
 		}
@@ -460,6 +501,10 @@ func (l *Log) swapCleaned(p *cleanPlan, grp []cleanSource, size int64) error {
 	}
 	s, err := openSegmentFiles(l.fsys, l.dir, base, false)
 	if err != nil {
+		return err
+	}
+	if err := s.txn.load(base); err != nil {
+		s.close()
 		return err
 	}
 	ok, err := s.loadIndexes(size)
@@ -512,122 +557,6 @@ func forEachStoredBatch(f File, size int64, fn func(BatchHeader, []byte) error) 
 		pos += n
 	}
 	return nil
-}
-
-// completeSwaps finishes, at Open, a clean that crashed: .cleaned files are deleted; each
-// <base>.log.swap (the commit point) replaces the segments whose base offsets lie in its
-// range and is renamed into place with whatever index .swap files exist (missing indexes are
-// rebuilt by recovery). Index .swap files without a .log.swap are deleted.
-func completeSwaps(fsys FS, dir string, logger zerolog.Logger) error {
-	ents, err := fsys.ReadDir(dir)
-	if err != nil {
-		return err
-	}
-	var swaps []int64
-	var logs []int64
-	var stray []string
-	for _, e := range ents {
-		name := e.Name()
-		switch {
-		case e.IsDir():
-		case strings.HasSuffix(name, cleanedSuffix):
-			stray = append(stray, name)
-		case strings.HasSuffix(name, logSuffix+swapSuffix):
-			if b, ok := parseBase(strings.TrimSuffix(name, swapSuffix), logSuffix); ok {
-				swaps = append(swaps, b)
-			} else {
-				stray = append(stray, name)
-			}
-		case strings.HasSuffix(name, logSuffix):
-			if b, ok := parseBase(name, logSuffix); ok {
-				logs = append(logs, b)
-			}
-		}
-	}
-	for _, e := range ents {
-		name := e.Name()
-		if !e.IsDir() && strings.HasSuffix(name, swapSuffix) && !strings.HasSuffix(name, logSuffix+swapSuffix) {
-			b, ok := parseBase(strings.TrimSuffix(strings.TrimSuffix(name, swapSuffix), timeIndexSuffix), "")
-			if !ok {
-				b, ok = parseBase(strings.TrimSuffix(strings.TrimSuffix(name, swapSuffix), indexSuffix), "")
-			}
-			if !ok || !containsInt64(swaps, b) {
-				stray = append(stray, name)
-			}
-		}
-	}
-	for _, n := range stray {
-		if err := fsys.Remove(dir + "/" + n); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return err
-		}
-	}
-	if len(swaps) == 0 {
-		if len(stray) > 0 {
-			return fsys.SyncDir(dir)
-		}
-		return nil
-	}
-	sort.Slice(swaps, func(i, j int) bool { return swaps[i] < swaps[j] })
-	for _, base := range swaps {
-		swapLog := segmentName(dir, base, logSuffix) + swapSuffix
-		f, err := fsys.OpenFile(swapLog, os.O_RDONLY, 0)
-		if err != nil {
-			return err
-		}
-		size, err := f.Size()
-		last := base - 1
-		if err == nil {
-			err = forEachStoredBatch(f, size, func(h BatchHeader, _ []byte) error {
-				last = h.LastOffset()
-				return nil
-			})
-		}
-		f.Close()
-		if err != nil && !errors.Is(err, errTorn) {
-			return err
-		}
-		logger.Warn().Int64("segment", base).Int64("last_offset", last).Msg("completing an interrupted log clean")
-		for _, b := range logs {
-			if b <= base || b > last {
-				continue
-			}
-			for _, suf := range []string{logSuffix, indexSuffix, timeIndexSuffix} {
-				if err := fsys.Remove(segmentName(dir, b, suf)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-					return err
-				}
-			}
-		}
-		if err := fsys.SyncDir(dir); err != nil {
-			return err
-		}
-		for _, suf := range []string{indexSuffix, timeIndexSuffix, logSuffix} {
-			name := segmentName(dir, base, suf)
-			err := fsys.Rename(name+swapSuffix, name)
-			if errors.Is(err, fs.ErrNotExist) && suf != logSuffix {
-				// No swapped index: the old one must not survive beside the new log.
-				err = fsys.Remove(name)
-				if errors.Is(err, fs.ErrNotExist) {
-					err = nil
-				}
-			}
-			if err != nil {
-				return err
-			}
-		}
-		if err := fsys.SyncDir(dir); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func containsInt64(xs []int64, x int64) bool {
-	for _, y := range xs {
-		if y == x {
-			return true
-		}
-	}
-	return false
 }
 
 // CleanerCheckpoint is the cleaner's first dirty offset as it may be checkpointed: never

@@ -24,6 +24,7 @@
 //	│   ├── 00000000000000000000.timeindex     sparse time index
 //	│   ├── 00000000000000004096.log           next segment, base offset 4096 ...
 //	│   ├── 00000000000000004096.snapshot      producer state below offset 4096
+//	│   ├── 00000000000000004096.txnindex      aborted transactions whose ABORT marker is in it
 //	│   ├── 00000000000000000000.log.cleaned   a clean in progress (deleted at open)
 //	│   ├── 00000000000000000000.log.swap      a committed clean (completed at open)
 //	│   └── leader-epoch-checkpoint            "0", count, "epoch startOffset" lines
@@ -64,7 +65,20 @@
 // The <offset>.snapshot files are Kafka's producer state snapshots (version 1: int16
 // version, uint32 CRC-32C, int32 count, then per producer: id int64, epoch int16, last
 // sequence int32, last offset int64, offset delta int32, timestamp int64, coordinator epoch
-// int32, current transaction first offset int64). One is written at every roll and at Close.
+// int32, current transaction first offset int64; a producer without a batch left has last
+// sequence and last offset -1). One is written at every roll and at Close.
+//
+// The <base>.txnindex files are Kafka's transaction indexes (txnindex.go): one 34-byte entry
+// per transaction aborted by a marker in the segment, created with the first entry.
+//
+// # Transactions
+//
+// A transactional batch opens its producer's transaction; the COMMIT or ABORT control batch
+// the coordinator has the leader append (AppendMarker) closes it. The last stable offset
+// (LastStableOffset) stops at the first open or not yet replicated transaction; an abort adds
+// a .txnindex entry, and AbortedTransactions answers a read_committed fetch's range
+// (transactions.go). Recovery rebuilds the index of every segment it recovers by replaying
+// the producer state from a snapshot at or below that segment.
 //
 // # Recovery
 //
@@ -115,10 +129,13 @@
 //
 // Logs whose cleanup.policy holds compact are cleaned by Log.Compact, Kafka's LogCleaner:
 // the latest record of each key stays at its original offset, tombstones go after
-// delete.retention.ms, the active segment and what lies at or above the high watermark are
-// never touched, and a crash at any step is completed or undone at Open (cleaner.go tells
-// how). Appends to a compacted log must carry a key on every record.
+// delete.retention.ms, the active segment and what lies at or above the last stable offset
+// are never touched, aborted transactions' records go and their markers follow once no data
+// of theirs remains and delete.retention.ms passed (cleaner_txn.go), and a crash at any step
+// is completed or undone at Open (cleaner.go tells how). Appends to a compacted log must
+// carry a key on every record.
 //
-// Not implemented: transaction state (aborted-transaction indexes, LSO), decompression for ListOffsets inside compressed
-// batches, and producer id expiration.
+// Not implemented: decompression for ListOffsets inside compressed batches, producer id
+// expiration (producer.id.expiration.ms), and KIP-890's verification of transactional
+// appends.
 package logstore

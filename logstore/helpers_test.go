@@ -15,6 +15,13 @@ type batchSpec struct {
 	producerID int64
 	epoch      int16
 	seq        int32
+	txn        bool // the transactional attribute bit
+}
+
+func txnBatch(pid int64, epoch int16, seq int32, n int) batchSpec {
+	s := idem(pid, epoch, seq, n)
+	s.txn = true
+	return s
 }
 
 func plain(n int, ts int64) batchSpec {
@@ -47,7 +54,11 @@ func (s batchSpec) build() []byte {
 	binary.BigEndian.PutUint32(b[offLength:], uint32(BatchHeaderSize-batchLogOverhead+len(recs)))
 	binary.BigEndian.PutUint32(b[offLeaderEpoch:], 0xffffffff)
 	b[offMagic] = 2
-	binary.BigEndian.PutUint16(b[offAttributes:], 0)
+	var attrs uint16
+	if s.txn {
+		attrs = 0x10
+	}
+	binary.BigEndian.PutUint16(b[offAttributes:], attrs)
 	binary.BigEndian.PutUint32(b[offLastOffsetDelta:], uint32(s.records-1))
 	binary.BigEndian.PutUint64(b[offBaseTimestamp:], uint64(s.ts))
 	binary.BigEndian.PutUint64(b[offMaxTimestamp:], uint64(s.ts+int64(s.records-1)))

@@ -43,7 +43,8 @@ type Log struct {
 	onIOError   func(error)
 	lastFlushMs atomic.Int64 // when the log was last flushed (or opened), Unix ms
 	epochs      *epochCache
-	producers   *producerState
+	producers   *producerState // guarded by wmu
+	txns        *txnTracker    // what readers need of producers (transactions.go)
 
 	// Compaction (cleaner.go). cmu serialises Compact calls; firstDirty is the cleaner
 	// checkpoint: offsets below it were cleaned. truncations counts truncations, so a clean

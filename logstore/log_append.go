@@ -77,6 +77,14 @@ func (l *Log) AppendAsLeader(records []byte, leaderEpoch int32, nowMs int64) (Ap
 		}
 		next += int64(h.LastOffsetDelta) + 1
 	}
+	return l.appendAsLeaderLocked(records, hdrs, leaderEpoch, nowMs, chk, res)
+}
+
+// appendAsLeaderLocked assigns offsets from the log end, stamps the leader epoch (and
+// LogAppendTime), writes the batches and commits the producer state that chk validated.
+// Caller holds wmu.
+func (l *Log) appendAsLeaderLocked(records []byte, hdrs []BatchHeader, leaderEpoch int32, nowMs int64, chk *producerCheck, res AppendResult) (AppendResult, error) {
+	cfg := l.config()
 	logAppendTime := cfg.MessageTimestampType == "LogAppendTime"
 	off := l.leo.Load()
 	res.FirstOffset = off
@@ -99,8 +107,11 @@ func (l *Log) AppendAsLeader(records []byte, leaderEpoch int32, nowMs int64) (Ap
 		pos += h.Size()
 	}
 	res.LastOffset = off - 1
-	err = l.appendLocked(records, hdrs, nowMs, func() error {
-		return l.maybeAssignEpoch(leaderEpoch, res.FirstOffset, true)
+	err := l.appendLocked(records, hdrs, nowMs, func() error {
+		if err := l.maybeAssignEpoch(leaderEpoch, res.FirstOffset, true); err != nil {
+			return err
+		}
+		return l.writeAbortedLocked(chk.completed)
 	})
 	if err != nil {
 		// Nothing was published: the producer's retry (at the next leader, this log being
@@ -108,6 +119,7 @@ func (l *Log) AppendAsLeader(records []byte, leaderEpoch int32, nowMs int64) (Ap
 		return AppendResult{}, l.fail("append", err)
 	}
 	chk.commit()
+	l.txns.update(l.producers, chk.completed)
 	return res, nil
 }
 
@@ -163,20 +175,25 @@ func (l *Log) AppendAsFollower(records []byte) (AppendResult, error) {
 		}
 	}
 	res.FirstOffset, res.LastOffset = hdrs[0].BaseOffset, prev
+	chk := l.producers.check()
+	pos := 0
+	for _, h := range hdrs {
+		chk.applyBatch(h, records[pos:pos+h.Size()])
+		pos += h.Size()
+	}
 	err = l.appendLocked(records, hdrs, time.Now().UnixMilli(), func() error {
 		for _, h := range hdrs {
 			if err := l.maybeAssignEpoch(h.PartitionLeaderEpoch, h.BaseOffset, false); err != nil {
 				return err
 			}
 		}
-		return nil
+		return l.writeAbortedLocked(chk.completed)
 	})
 	if err != nil {
 		return AppendResult{}, l.fail("append", err)
 	}
-	for _, h := range hdrs {
-		l.producers.update(h)
-	}
+	chk.commit()
+	l.txns.update(l.producers, chk.completed)
 	return res, nil
 }
 

@@ -45,10 +45,12 @@ func openLog(fsys FS, dir string, tp TopicPartition, cfg Config, opts openOption
 			if b, ok := parseBase(name, logSuffix); ok {
 				bases = append(bases, b)
 			}
-		case strings.HasSuffix(name, indexSuffix), strings.HasSuffix(name, timeIndexSuffix):
+		case strings.HasSuffix(name, indexSuffix), strings.HasSuffix(name, timeIndexSuffix), strings.HasSuffix(name, txnIndexSuffix):
 			suf := indexSuffix
 			if strings.HasSuffix(name, timeIndexSuffix) {
 				suf = timeIndexSuffix
+			} else if strings.HasSuffix(name, txnIndexSuffix) {
+				suf = txnIndexSuffix
 			}
 			if b, ok := parseBase(name, suf); ok {
 				indexBases[b] = append(indexBases[b], name)
@@ -112,9 +114,22 @@ func openLog(fsys FS, dir string, tp TopicPartition, cfg Config, opts openOption
 				needRecover = true
 			} else if err != nil {
 				return fail(err)
+			} else if err := s.txn.load(s.base); errors.Is(err, ErrCorruptTxnIndex) {
+				l.logger.Warn().Err(err).Int64("segment", s.base).Msg("corrupt transaction index, recovering the segment")
+				needRecover = true
+			} else if err != nil {
+				return fail(err)
+			} else if n := len(s.txn.entries); n > 0 && s.txn.entries[n-1].LastOffset > s.lastOffset {
+				l.logger.Warn().Int64("segment", s.base).Msg("transaction index past the end of its segment, recovering the segment")
+				needRecover = true
 			}
 		}
 		if needRecover {
+			// The replay of the producer state rebuilds its aborted-transaction index.
+			if err := s.txn.reset(); err != nil {
+				return fail(err)
+			}
+			s.txnRebuild = true
 			truncated, err := s.recover(interval, func(h BatchHeader) {
 				l.epochs.maybeAssignNewerLocked(h.PartitionLeaderEpoch, h.BaseOffset)
 			})
@@ -196,6 +211,7 @@ func openLog(fsys FS, dir string, tp TopicPartition, cfg Config, opts openOption
 	if err != nil {
 		return fail(err)
 	}
+	l.txns = newTxnTracker()
 	if err := l.rebuildProducerStateLocked(); err != nil {
 		return fail(err)
 	}
@@ -224,13 +240,24 @@ func parseBase(name, suffix string) (int64, bool) {
 }
 
 // rebuildProducerStateLocked loads the newest usable snapshot at or below the log end and
-// replays the batch headers after it (ProducerStateManager.loadProducerState plus
-// UnifiedLog.rebuildProducerState). Snapshots past the log end are deleted.
+// replays the batches after it (ProducerStateManager.loadProducerState plus
+// UnifiedLog.rebuildProducerState): data batches by their headers, control batches by their
+// markers. Segments recovered at open (txnRebuild) get their transaction index rebuilt by
+// the replay, which then starts from a snapshot at or below the first of them, as Kafka's
+// recoverSegment reloads the producer state at the segment's base. Snapshots past the log
+// end are deleted.
 func (l *Log) rebuildProducerStateLocked() error {
 	leo := l.leo.Load()
 	snaps, err := listSnapshots(l.fsys, l.dir)
 	if err != nil {
 		return err
+	}
+	limit := leo
+	for _, s := range l.segs {
+		if s.txnRebuild {
+			limit = min(limit, s.base)
+			break
+		}
 	}
 	state := newProducerState()
 	from := l.segs[0].base
@@ -240,6 +267,9 @@ func (l *Log) rebuildProducerStateLocked() error {
 			if err := l.fsys.Remove(name); err != nil {
 				return err
 			}
+			continue
+		}
+		if snaps[i] > limit {
 			continue
 		}
 		data, err := readFile(l.fsys, name)
@@ -257,21 +287,52 @@ func (l *Log) rebuildProducerStateLocked() error {
 		state, from = st, max(snaps[i], from)
 		break
 	}
+	chk := state.check()
 	for i, s := range l.segs {
 		if i < len(l.segs)-1 && l.segs[i+1].base <= from {
 			continue
 		}
-		err := s.scan(s.lookup(from), s.size.Load(), func(h BatchHeader, _ int64) bool {
-			if h.LastOffset() >= from {
-				state.update(h)
+		var ioErr error
+		err := s.scan(s.lookup(from), s.size.Load(), func(h BatchHeader, pos int64) bool {
+			if h.LastOffset() < from {
+				return true
+			}
+			var batch []byte
+			if h.Control() && h.HasProducerID() {
+				batch = make([]byte, h.Size())
+				if ioErr = readFull(s.log, batch, pos); ioErr != nil {
+					return false
+				}
+			}
+			n := len(chk.completed)
+			chk.applyBatch(h, batch)
+			if s.txnRebuild {
+				for _, ct := range chk.completed[n:] {
+					if ct.abort {
+						if ioErr = s.txn.append(AbortedTxn{ct.producerID, ct.first, ct.last, ct.lastStable}); ioErr != nil {
+							return false
+						}
+					}
+				}
 			}
 			return true
 		})
+		if err == nil {
+			err = ioErr
+		}
 		if err != nil {
 			return err
 		}
+		if s.txnRebuild {
+			if err := s.txn.sync(); err != nil {
+				return err
+			}
+			s.txnRebuild = false
+		}
 	}
+	chk.commit()
 	l.producers = state
+	l.txns.reset(state, chk.completed)
 	return nil
 }
 

@@ -115,6 +115,7 @@ func (l *Log) truncateFullyLocked(offset int64) error {
 		return err
 	}
 	l.producers = newProducerState()
+	l.txns.reset(l.producers, nil)
 	l.unflushed = 0
 	return l.epochs.clear()
 }

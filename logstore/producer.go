@@ -11,8 +11,10 @@ import (
 	"strings"
 )
 
-// Idempotent producer state: Kafka's ProducerStateManager / ProducerAppendInfo, for the
-// non-transactional part. Owned by the Log and guarded by its writer lock.
+// Producer state: Kafka's ProducerStateManager / ProducerAppendInfo. Sequences and epochs of
+// idempotent and transactional producers, and each producer's open transaction
+// (transactions.go tells the transactional part). Owned by the Log and guarded by its writer
+// lock.
 
 const producerBatchWindow = 5 // batches remembered per producer for duplicate detection
 
@@ -22,9 +24,15 @@ type producerBatch struct {
 }
 
 type producerEntry struct {
-	epoch   int16
-	batches []producerBatch // oldest first, at most producerBatchWindow
-	lastTs  int64
+	epoch      int16
+	batches    []producerBatch // oldest first, at most producerBatchWindow
+	lastTs     int64
+	coordEpoch int32 // epoch of the coordinator that wrote the last marker, -1 none
+	txnFirst   int64 // first offset of the open transaction, -1 none
+}
+
+func newProducerEntry(epoch int16) *producerEntry {
+	return &producerEntry{epoch: epoch, coordEpoch: -1, txnFirst: -1}
 }
 
 func (e *producerEntry) clone() *producerEntry {
@@ -40,11 +48,20 @@ func (e *producerEntry) lastSeq() (int32, bool) {
 	return e.batches[len(e.batches)-1].lastSeq, true
 }
 
-// add records an appended batch; a new epoch forgets the old epoch's batches.
-func (e *producerEntry) add(h BatchHeader) {
-	if h.ProducerEpoch != e.epoch {
-		e.epoch = h.ProducerEpoch
+// setEpoch moves to epoch, forgetting the old epoch's batches (maybeUpdateProducerEpoch).
+func (e *producerEntry) setEpoch(epoch int16) {
+	if epoch != e.epoch {
+		e.epoch = epoch
 		e.batches = e.batches[:0]
+	}
+}
+
+// add records an appended data batch; a new epoch forgets the old epoch's batches. A
+// transactional batch opens the producer's transaction at its base offset unless one is open.
+func (e *producerEntry) add(h BatchHeader) {
+	e.setEpoch(h.ProducerEpoch)
+	if h.Transactional() && e.txnFirst < 0 {
+		e.txnFirst = h.BaseOffset
 	}
 	if len(e.batches) == producerBatchWindow {
 		copy(e.batches, e.batches[1:])
@@ -69,30 +86,55 @@ func (e *producerEntry) findDuplicate(h BatchHeader) (producerBatch, bool) {
 
 type producerState struct {
 	producers map[int64]*producerEntry
+	ongoing   map[int64]int64 // producer id -> first offset of its open transaction
 }
 
 func newProducerState() *producerState {
-	return &producerState{producers: map[int64]*producerEntry{}}
+	return &producerState{producers: map[int64]*producerEntry{}, ongoing: map[int64]int64{}}
 }
 
-// update applies a batch taken from the log (follower appends, recovery): no checks.
+// update applies a data batch taken from the log (follower appends, recovery): no checks.
+// Control batches go through marker (transactions.go).
 func (s *producerState) update(h BatchHeader) {
 	if !h.HasProducerID() || h.Control() {
 		return
 	}
 	e := s.producers[h.ProducerID]
 	if e == nil {
-		e = &producerEntry{epoch: h.ProducerEpoch}
+		e = newProducerEntry(h.ProducerEpoch)
 		s.producers[h.ProducerID] = e
 	}
 	e.add(h)
+	if e.txnFirst >= 0 {
+		s.ongoing[h.ProducerID] = e.txnFirst
+	}
 }
 
 // producerCheck validates the batches of one leader append against the state without
 // changing it (ProducerAppendInfo). Batches of one request see each other's updates.
+// completed collects the transactions its markers end, in offset order.
 type producerCheck struct {
-	state   *producerState
-	pending map[int64]*producerEntry
+	state     *producerState
+	pending   map[int64]*producerEntry
+	completed []completedTxn
+}
+
+// entry is the pending copy of the producer's entry, made on first use.
+func (c *producerCheck) entry(id int64) *producerEntry {
+	if e := c.pending[id]; e != nil {
+		return e
+	}
+	var e *producerEntry
+	if cur := c.state.producers[id]; cur != nil {
+		e = cur.clone()
+	} else {
+		e = newProducerEntry(-1)
+	}
+	if c.pending == nil {
+		c.pending = map[int64]*producerEntry{}
+	}
+	c.pending[id] = e
+	return e
 }
 
 func (s *producerState) check() *producerCheck { return &producerCheck{state: s} }
@@ -100,7 +142,7 @@ func (s *producerState) check() *producerCheck { return &producerCheck{state: s}
 // dupOf reports whether h repeats a batch the log already has (UnifiedLog's
 // findDuplicateBatch, against the state before this request).
 func (c *producerCheck) dupOf(h BatchHeader) (producerBatch, bool) {
-	if !h.HasProducerID() {
+	if !h.HasProducerID() || h.Control() {
 		return producerBatch{}, false
 	}
 	e := c.state.producers[h.ProducerID]
@@ -115,18 +157,19 @@ func (c *producerCheck) dupOf(h BatchHeader) (producerBatch, bool) {
 // start at sequence 0, unless we know nothing of the producer. The same epoch must continue
 // at lastSeq+1 (MaxInt32 wraps to 0), except when the producer is unknown: after retention or
 // DeleteRecords removed its batches, or a first write, any sequence is accepted (KIP-360).
+// A producer with an open transaction may only write transactional batches until a marker
+// ends it (INVALID_TXN_STATE).
 func (c *producerCheck) validate(h BatchHeader, offset int64) error {
+	if h.Control() {
+		return fmt.Errorf("%w: control batches are written by the partition leader (AppendMarker), not appended", ErrInvalidRecord)
+	}
 	if !h.HasProducerID() {
+		if h.Transactional() {
+			return fmt.Errorf("%w: transactional batch without a producer id", ErrInvalidRecord)
+		}
 		return nil
 	}
-	e := c.pending[h.ProducerID]
-	if e == nil {
-		if cur := c.state.producers[h.ProducerID]; cur != nil {
-			e = cur.clone()
-		} else {
-			e = &producerEntry{epoch: -1}
-		}
-	}
+	e := c.entry(h.ProducerID)
 	if h.ProducerEpoch < e.epoch {
 		return fmt.Errorf("%w: producer %d epoch %d is older than %d", ErrInvalidProducerEpoch, h.ProducerID, h.ProducerEpoch, e.epoch)
 	}
@@ -137,13 +180,21 @@ func (c *producerCheck) validate(h BatchHeader, offset int64) error {
 	} else if last, ok := e.lastSeq(); ok && !inSequence(last, h.BaseSequence) {
 		return fmt.Errorf("%w: producer %d epoch %d: sequence %d after %d", ErrOutOfOrderSequence, h.ProducerID, h.ProducerEpoch, h.BaseSequence, last)
 	}
+	if e.txnFirst >= 0 && !h.Transactional() {
+		return fmt.Errorf("%w: producer %d has a transaction open since offset %d and sent a non-transactional batch", ErrInvalidTxnState, h.ProducerID, e.txnFirst)
+	}
 	h.BaseOffset = offset
 	e.add(h)
-	if c.pending == nil {
-		c.pending = map[int64]*producerEntry{}
-	}
-	c.pending[h.ProducerID] = e
 	return nil
+}
+
+// replicate applies a data batch copied from the leader (no checks, as Kafka's
+// AppendOrigin.REPLICATION).
+func (c *producerCheck) replicate(h BatchHeader) {
+	if !h.HasProducerID() || h.Control() {
+		return
+	}
+	c.entry(h.ProducerID).add(h)
 }
 
 func inSequence(last, next int32) bool {
@@ -154,6 +205,11 @@ func inSequence(last, next int32) bool {
 func (c *producerCheck) commit() {
 	for id, e := range c.pending {
 		c.state.producers[id] = e
+		if e.txnFirst >= 0 {
+			c.state.ongoing[id] = e.txnFirst
+		} else {
+			delete(c.state.ongoing, id)
+		}
 	}
 }
 
@@ -166,6 +222,9 @@ func (c *producerCheck) commit() {
 //
 // Kafka keeps only each producer's last batch in it, and so does this: after a restart the
 // duplicate window is the last batch plus whatever is read back from the log after <offset>.
+// A producer whose batches are gone but whose epoch, coordinator epoch or open transaction
+// must be remembered (a marker ended its transaction with a bumped epoch) has last sequence
+// -1, last offset -1 and offset delta 0, as Kafka writes an entry without batch metadata.
 
 const (
 	snapshotSuffix     = ".snapshot"
@@ -181,7 +240,7 @@ func snapshotName(dir string, offset int64) string {
 func (s *producerState) encodeSnapshot() []byte {
 	ids := make([]int64, 0, len(s.producers))
 	for id, e := range s.producers {
-		if len(e.batches) > 0 {
+		if len(e.batches) > 0 || e.txnFirst >= 0 || e.coordEpoch >= 0 {
 			ids = append(ids, id)
 		}
 	}
@@ -191,15 +250,18 @@ func (s *producerState) encodeSnapshot() []byte {
 	binary.BigEndian.PutUint32(b[6:], uint32(len(ids)))
 	for _, id := range ids {
 		e := s.producers[id]
-		last := e.batches[len(e.batches)-1]
+		last := producerBatch{firstSeq: -1, lastSeq: -1, firstOffset: -1, lastOffset: -1}
+		if len(e.batches) > 0 {
+			last = e.batches[len(e.batches)-1]
+		}
 		b = binary.BigEndian.AppendUint64(b, uint64(id))
 		b = binary.BigEndian.AppendUint16(b, uint16(e.epoch))
 		b = binary.BigEndian.AppendUint32(b, uint32(last.lastSeq))
 		b = binary.BigEndian.AppendUint64(b, uint64(last.lastOffset))
 		b = binary.BigEndian.AppendUint32(b, uint32(last.lastOffset-last.firstOffset))
 		b = binary.BigEndian.AppendUint64(b, uint64(e.lastTs))
-		b = binary.BigEndian.AppendUint32(b, 0xffffffff) // coordinatorEpoch -1
-		b = binary.BigEndian.AppendUint64(b, 0xffffffffffffffff)
+		b = binary.BigEndian.AppendUint32(b, uint32(e.coordEpoch))
+		b = binary.BigEndian.AppendUint64(b, uint64(e.txnFirst))
 	}
 	binary.BigEndian.PutUint32(b[2:], crc32.Checksum(b[6:], crcTable))
 	return b
@@ -227,11 +289,19 @@ func decodeSnapshot(b []byte) (*producerState, error) {
 		lastOff := int64(binary.BigEndian.Uint64(b[14:]))
 		delta := int32(binary.BigEndian.Uint32(b[22:]))
 		ts := int64(binary.BigEndian.Uint64(b[26:]))
+		coordEpoch := int32(binary.BigEndian.Uint32(b[34:]))
+		txnFirst := int64(binary.BigEndian.Uint64(b[38:]))
 		b = b[snapshotEntrySize:]
-		s.producers[id] = &producerEntry{
-			epoch:   epoch,
-			lastTs:  ts,
-			batches: []producerBatch{{decrementSequence(lastSeq, delta), lastSeq, lastOff - int64(delta), lastOff}},
+		if txnFirst < -1 || delta < 0 || coordEpoch < -1 {
+			return nil, errBadSnapshot
+		}
+		e := &producerEntry{epoch: epoch, lastTs: ts, coordEpoch: coordEpoch, txnFirst: txnFirst}
+		if lastOff >= 0 {
+			e.batches = []producerBatch{{decrementSequence(lastSeq, delta), lastSeq, lastOff - int64(delta), lastOff}}
+		}
+		s.producers[id] = e
+		if txnFirst >= 0 {
+			s.ongoing[id] = txnFirst
 		}
 	}
 	return s, nil

@@ -49,6 +49,7 @@ type segment struct {
 	base int64
 
 	log, oidx, tidx File
+	txn             *txnIndex    // <base>.txnindex, aborted transactions (txnindex.go)
 	size            atomic.Int64 // bytes of whole batches in .log
 
 	imu     sync.RWMutex
@@ -67,14 +68,20 @@ type segment struct {
 	oidxWritten   int // entries written to the .index file
 	tidxWritten   int
 	indexMissing  bool // an index file was absent at open: rebuild it
+	txnRebuild    bool // recovered at open: the producer state replay rebuilds its .txnindex
 	removed       bool
 }
 
 func openSegmentFiles(fsys FS, dir string, base int64, create bool) (*segment, error) {
 	s := &segment{fsys: fsys, dir: dir, base: base, lastOffset: base - 1, maxTs: -1, firstTs: -1, maxTsOffset: -1}
+	s.txn = newTxnIndex(fsys, segmentName(dir, base, txnIndexSuffix))
 	flag := os.O_RDWR
 	if create {
 		flag |= os.O_CREATE | os.O_TRUNC
+		// A new segment has no aborted transactions: a file left by an older one goes.
+		if err := fsys.Remove(s.txn.name); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return nil, err
+		}
 	}
 	var err error
 	if s.log, err = fsys.OpenFile(segmentName(dir, base, logSuffix), flag, 0o644); err != nil {
@@ -99,14 +106,14 @@ func openSegmentFiles(fsys FS, dir string, base int64, create bool) (*segment, e
 }
 
 func (s *segment) close() error {
-	return errors.Join(s.log.Close(), s.oidx.Close(), s.tidx.Close())
+	return errors.Join(s.log.Close(), s.oidx.Close(), s.tidx.Close(), s.txn.close())
 }
 
 // remove closes and deletes the segment's files.
 func (s *segment) remove() error {
 	s.removed = true
 	err := s.close()
-	for _, suf := range []string{logSuffix, indexSuffix, timeIndexSuffix} {
+	for _, suf := range []string{logSuffix, indexSuffix, timeIndexSuffix, txnIndexSuffix} {
 		if e := s.fsys.Remove(segmentName(s.dir, s.base, suf)); e != nil && !errors.Is(e, os.ErrNotExist) {
 			err = errors.Join(err, e)
 		}
@@ -525,9 +532,12 @@ func (s *segment) truncateTo(offset int64) (int64, error) {
 	if err := s.loadTail(pos); err != nil {
 		return 0, err
 	}
+	if err := s.txn.truncateTo(s.lastOffset + 1); err != nil {
+		return 0, err
+	}
 	return size - pos, nil
 }
 
 func (s *segment) sync() error {
-	return errors.Join(s.log.Sync(), s.oidx.Sync(), s.tidx.Sync())
+	return errors.Join(s.log.Sync(), s.oidx.Sync(), s.tidx.Sync(), s.txn.sync())
 }

@@ -139,6 +139,10 @@ var (
 	ErrInvalidProducerEpoch = errors.New("producer epoch is older than the current one") // INVALID_PRODUCER_EPOCH
 	ErrOffsetOutOfRange     = errors.New("offset out of range")                          // OFFSET_OUT_OF_RANGE
 	ErrInvalidTimestamp     = errors.New("invalid timestamp")                            // INVALID_TIMESTAMP
+	ErrInvalidTxnState      = errors.New("invalid transaction state")                    // INVALID_TXN_STATE
+	// ErrCoordinatorFenced: a marker from a transaction coordinator older than the one that
+	// wrote the producer's last marker (TRANSACTION_COORDINATOR_FENCED).
+	ErrCoordinatorFenced = errors.New("transaction coordinator epoch is older than the last one seen")
 
 	// ErrUnexpectedAppendOffset: a follower append whose first offset is below the log end
 	// (Kafka's UnexpectedAppendOffsetException) or whose batches' offsets do not increase.
