@@ -87,6 +87,7 @@ type Config struct {
 	GroupInitialRebalanceDelayMs int // group.initial.rebalance.delay.ms (3000)
 	GroupMinSessionTimeoutMs     int // group.min.session.timeout.ms (6000)
 	GroupMaxSessionTimeoutMs     int // group.max.session.timeout.ms (1800000)
+	OffsetMetadataMaxBytes       int // offset.metadata.max.bytes (4096)
 
 	TransactionalIDExpirationMs int // transactional.id.expiration.ms (604800000)
 	ProducerIDExpirationMs      int // producer.id.expiration.ms (86400000)

@@ -94,6 +94,7 @@ func TestDefaultsAreKafkas(t *testing.T) {
 		GroupInitialRebalanceDelayMs: 3000,
 		GroupMinSessionTimeoutMs:     6000,
 		GroupMaxSessionTimeoutMs:     1800000,
+		OffsetMetadataMaxBytes:       4096,
 
 		TransactionalIDExpirationMs: 604800000,
 		ProducerIDExpirationMs:      86400000,

@@ -285,6 +285,8 @@ var table = []*property{
 		check: atLeast(0), doc: "The shortest session timeout a consumer may ask for."},
 	{name: "group.max.session.timeout.ms", kind: kindInt, def: "1800000", field: func(c *Config) any { return &c.GroupMaxSessionTimeoutMs },
 		check: atLeast(0), doc: "The longest session timeout a consumer may ask for."},
+	{name: "offset.metadata.max.bytes", kind: kindInt, def: "4096", field: func(c *Config) any { return &c.OffsetMetadataMaxBytes },
+		doc: "The longest metadata string an offset commit may carry; a longer one is refused with OFFSET_METADATA_TOO_LARGE."},
 	{name: "transactional.id.expiration.ms", kind: kindInt, def: "604800000", field: func(c *Config) any { return &c.TransactionalIDExpirationMs },
 		check: atLeast(1), doc: "How long an idle transactional id is kept."},
 	{name: "producer.id.expiration.ms", kind: kindInt, def: "86400000", field: func(c *Config) any { return &c.ProducerIDExpirationMs },
