@@ -11,6 +11,7 @@ package broker
 //
 // FindCoordinator (10_find_coordinator.go) is the broker's own: it needs the metadata cache;
 // so does OffsetCommit (08_offset_commit.go), which checks topics and partitions first.
+// DescribeGroups (15_describe_groups.go) adds the authorized operations.
 
 import (
 	"context"
@@ -29,7 +30,6 @@ func init() {
 	register(12, 0, 4, groupAPI((*group.Coordinator).Heartbeat))
 	register(13, 0, 5, groupAPI((*group.Coordinator).LeaveGroup))
 	register(9, 0, 8, groupAPI((*group.Coordinator).OffsetFetch))
-	register(15, 0, 5, groupAPI((*group.Coordinator).DescribeGroups))
 	register(16, 0, 4, groupAPI((*group.Coordinator).ListGroups))
 	register(42, 0, 2, groupAPI((*group.Coordinator).DeleteGroups))
 	register(47, 0, 0, groupAPI((*group.Coordinator).OffsetDelete))
