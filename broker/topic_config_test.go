@@ -199,3 +199,25 @@ func TestJavaDouble(t *testing.T) {
 		}
 	}
 }
+
+// FuzzValidateTopicConfig: any name and value a client sends is refused with an error or
+// accepted, never a panic, and an accepted set gives a topic config that describes itself.
+func FuzzValidateTopicConfig(f *testing.F) {
+	for _, g := range []string{"retention.ms", "cleanup.policy", "min.cleanable.dirty.ratio", "leader.replication.throttled.replicas", "message.format.version", "preallocate", "nope"} {
+		f.Add(g, "1")
+	}
+	f.Add("cleanup.policy", " compact , ,delete")
+	f.Add("min.cleanable.dirty.ratio", "1e-400")
+	f.Add("message.format.version", "0.10.2.1.9")
+	bc := conf.Default()
+	f.Fuzz(func(t *testing.T, name, value string) {
+		cfg := map[string]string{name: value}
+		if err := validateTopicConfig(bc, cfg); err != nil {
+			return
+		}
+		tc := newTopicConfig(bc, cfg)
+		for i := range topicConfigDefs {
+			describeTopicConfig(bc, tc, &topicConfigDefs[i])
+		}
+	})
+}
