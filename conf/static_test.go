@@ -63,3 +63,8 @@ func TestMessageFormatVersion(t *testing.T) {
 		}
 	}
 }
+
+func TestCompactionLagOrder(t *testing.T) {
+	_, err := loadTOML(t, base+"log.cleaner.min.compaction.lag.ms = 10\nlog.cleaner.max.compaction.lag.ms = 5\n", nil, nil)
+	assertErrors(t, err, "log.cleaner.min.compaction.lag.ms = 10: must be at most log.cleaner.max.compaction.lag.ms (5) (in server.toml)")
+}
