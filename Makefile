@@ -73,7 +73,8 @@ FUZZ_TARGETS := \
 	./logstore/:FuzzDecodeTxnIndex \
 	./coordinator/group/:FuzzOffsetsKey \
 	./coordinator/group/:FuzzOffsetsValue \
-	./coordinator/group/:FuzzLoadBatches
+	./coordinator/group/:FuzzLoadBatches \
+	./broker/:FuzzValidateTopicConfig
 # A count, not a duration: a duration-bounded run can end in "context deadline exceeded" when a
 # worker is busy at the deadline on a loaded machine, which is not a finding.
 FUZZSMOKE ?= 30000x

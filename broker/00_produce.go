@@ -3,7 +3,8 @@ package broker
 // Produce, key 0, versions 3-9: record batches in format v2 only (v0-v2 carry the old message
 // sets, which klassik does not store). acks 0, 1 and -1 (all) with min.insync.replicas
 // (KIP-1 semantics as in Kafka 0.9+), idempotent producers (KIP-98) through logstore's
-// producer state, per-partition errors (KIP-467 error messages from v8), and the
+// producer state, per-partition errors (KIP-467 from v8: an error message, and the records a
+// batch was refused for with their batch index, see recordErrors), and the
 // NOT_ENOUGH_REPLICAS_AFTER_APPEND / REQUEST_TIMED_OUT answers of Kafka's DelayedProduce.
 // Transactional batches (KIP-98) open their producer's transaction in the log (logstore's
 // producer state); a request carrying them must name its TransactionalID, as Kafka's
@@ -15,6 +16,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/klassik/klassik/logstore"
@@ -98,6 +100,11 @@ func (b *Broker) handleProduce(ctx context.Context, req *wire.Request) (kmsg.Res
 					return kerr.UnknownTopicOrPartition
 				}
 				res, err := p.appendAsLeader(rp.Records, r.Acks, now)
+				var recErrs *logstore.RecordErrors
+				if errors.As(err, &recErrs) {
+					sp.LogStartOffset = p.log.LogStartOffset()
+					return recordErrors(rt.Topic, rp.Partition, recErrs, &sp, req.Version)
+				}
 				if err != nil {
 					return produceErr(err)
 				}
@@ -116,7 +123,7 @@ func (b *Broker) handleProduce(ctx context.Context, req *wire.Request) (kmsg.Res
 			if err != nil {
 				anyErr = true
 				sp.ErrorCode = errCode(err)
-				if req.Version >= 8 && sp.ErrorCode != kerr.NotLeaderForPartition.Code {
+				if req.Version >= 8 && sp.ErrorCode != kerr.NotLeaderForPartition.Code && sp.ErrorMessage == nil {
 					sp.ErrorMessage = strp(fmt.Sprintf("%s-%d: %v", rt.Topic, rp.Partition, err))
 				}
 			}
@@ -178,4 +185,30 @@ func (p *partition) ackStateLocked(last int64) (bool, error) {
 		return true, nil
 	}
 	return false, nil
+}
+
+// recordErrors answers a batch refused for some of its records as Kafka 3.6 does
+// (LogValidator.processRecordErrors, ReplicaManager): the whole batch fails with
+// INVALID_RECORD, and from v8 error_records names each offending record by its index in the
+// batch with its reason, and error_message sums them up. The batch's other records get no
+// entry: a client fails them along with it (the Java producer says they were "part of a
+// batch which had one or more invalid records"; franz-go fails every record of the batch
+// with INVALID_RECORD).
+func recordErrors(topic string, partition int32, re *logstore.RecordErrors, sp *kmsg.ProduceResponseTopicPartition, version int16) error {
+	if version < 8 {
+		return kerr.InvalidRecord
+	}
+	shown := make([]string, 0, 3)
+	for i, r := range re.Records {
+		msg := fmt.Sprintf("%s in topic partition %s-%d", r.Message, topic, partition)
+		e := kmsg.NewProduceResponseTopicPartitionErrorRecord()
+		e.RelativeOffset, e.ErrorMessage = r.BatchIndex, strp(msg)
+		sp.ErrorRecords = append(sp.ErrorRecords, e)
+		if i < 3 {
+			shown = append(shown, fmt.Sprintf("RecordError(batchIndex=%d, message='%s')", r.BatchIndex, msg))
+		}
+	}
+	sp.ErrorMessage = strp(fmt.Sprintf("One or more records have been rejected due to %d record errors in total, and only showing the first three errors at most: [%s]",
+		len(re.Records), strings.Join(shown, ", ")))
+	return kerr.InvalidRecord
 }

@@ -5,7 +5,8 @@ package broker
 // leader epoch (KIP-320), replicas, ISR and offline replicas, all from the metadata cache.
 // A missing topic is created when auto.create.topics.enable is set and the client allows it
 // (v4+), answering LEADER_NOT_AVAILABLE until it has leaders, as Kafka does. Topic ids from
-// v10 (KIP-516).
+// v10 (KIP-516). Authorized operations of the cluster (v8-10) and of each topic (v8+) when
+// asked (KIP-430, authorized_operations.go).
 
 import (
 	"context"
@@ -93,6 +94,18 @@ func (b *Broker) handleMetadata(_ context.Context, req *wire.Request) (kmsg.Resp
 			mt.Partitions = append(mt.Partitions, mp)
 		}
 		resp.Topics = append(resp.Topics, mt)
+	}
+	if r.Version >= 8 {
+		if r.Version <= 10 && r.IncludeClusterAuthorizedOperations {
+			resp.AuthorizedOperations = clusterAuthorizedOperations
+		}
+		if r.IncludeTopicAuthorizedOperations {
+			for i := range resp.Topics {
+				if resp.Topics[i].Topic != nil { // not for unknown topic ids (KafkaApis)
+					resp.Topics[i].AuthorizedOperations = topicAuthorizedOperations
+				}
+			}
+		}
 	}
 	return resp, nil
 }

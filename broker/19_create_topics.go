@@ -8,6 +8,7 @@ package broker
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/klassik/klassik/wire"
@@ -54,10 +55,16 @@ func (b *Broker) handleCreateTopics(ctx context.Context, req *wire.Request) (kms
 					spec.assignment[a.Partition] = a.Replicas
 				}
 			}
+			var nulls []string
 			for _, c := range t.Configs {
-				if c.Value != nil {
-					spec.configs[c.Name] = *c.Value
+				if c.Value == nil {
+					nulls = append(nulls, c.Name)
+					continue
 				}
+				spec.configs[c.Name] = *c.Value
+			}
+			if len(nulls) > 0 {
+				return errorf(kerr.InvalidConfig, "Null value not supported for topic configs: %s", strings.Join(nulls, ","))
 			}
 			assignment, err := b.createTopic(spec, r.ValidateOnly)
 			if err != nil {
@@ -66,10 +73,10 @@ func (b *Broker) handleCreateTopics(ctx context.Context, req *wire.Request) (kms
 			rt.NumPartitions = int32(len(assignment))
 			rt.ReplicationFactor = int16(len(assignment[0]))
 			tc := newTopicConfig(b.cfg, spec.configs)
-			for _, d := range topicConfigDefs {
+			for i := range topicConfigDefs {
+				e := describeTopicConfig(b.cfg, tc, &topicConfigDefs[i])
 				c := kmsg.NewCreateTopicsResponseTopicConfig()
-				c.Name, c.Value = d.name, strp(tc.values[d.name])
-				c.Source = configSource(spec.configs, d.name)
+				c.Name, c.Value, c.Source = e.def.name, strp(e.value), int8(e.source)
 				rt.Configs = append(rt.Configs, c)
 			}
 			if !r.ValidateOnly {
@@ -110,11 +117,3 @@ func (b *Broker) handleCreateTopics(ctx context.Context, req *wire.Request) (kms
 
 // ctrlKnown reports whether a controller is known to the metadata cache.
 func (b *Broker) ctrlKnown() bool { return b.meta.get().controllerID >= 0 }
-
-// configSource is DYNAMIC_TOPIC_CONFIG (1) for an override, DEFAULT_CONFIG (5) otherwise.
-func configSource(overrides map[string]string, name string) int8 {
-	if _, ok := overrides[name]; ok {
-		return 1
-	}
-	return 5
-}

@@ -1,8 +1,10 @@
 package broker
 
-// DescribeConfigs, key 32, versions 0-4: topic configs (overrides from /config/topics/<t>
-// over the broker's defaults, with their source and, on request, synonyms: KIP-226) and this
-// broker's own configuration (read-only: klassik has no dynamic broker configs).
+// DescribeConfigs, key 32, versions 0-4: topic configs (every one of Kafka 3.6's, overrides
+// from /config/topics/<t> over the broker's values, with their source and, on request,
+// synonyms: KIP-226) and this broker's own configuration (read-only: klassik has no dynamic
+// broker configs yet); v3+ answers each config's type and, on request, its documentation
+// (KIP-569). Sources and synonyms: topic_config_describe.go.
 
 import (
 	"context"
@@ -22,7 +24,7 @@ func (b *Broker) handleDescribeConfigs(_ context.Context, req *wire.Request) (km
 		rr := kmsg.NewDescribeConfigsResponseResource()
 		rr.ResourceType, rr.ResourceName = res.ResourceType, res.ResourceName
 		wanted := func(name string) bool {
-			if res.ConfigNames == nil {
+			if len(res.ConfigNames) == 0 { // null or empty: all (ConfigHelper)
 				return true
 			}
 			for _, n := range res.ConfigNames {
@@ -46,29 +48,11 @@ func (b *Broker) handleDescribeConfigs(_ context.Context, req *wire.Request) (km
 				break
 			}
 			tc := newTopicConfig(b.cfg, overrides)
-			for _, d := range topicConfigDefs {
-				if !wanted(d.name) {
-					continue
+			for i := range topicConfigDefs {
+				d := &topicConfigDefs[i]
+				if wanted(d.name) {
+					rr.Configs = append(rr.Configs, describeTopicConfig(b.cfg, tc, d).describeConfig(r.IncludeSynonyms, r.IncludeDocumentation))
 				}
-				c := kmsg.NewDescribeConfigsResponseResourceConfig()
-				c.Name, c.Value = d.name, strp(tc.values[d.name])
-				_, overridden := overrides[d.name]
-				c.Source = kmsg.ConfigSourceDefaultConfig
-				if overridden {
-					c.Source = kmsg.ConfigSourceDynamicTopicConfig
-				}
-				c.IsDefault = !overridden
-				if r.IncludeSynonyms {
-					if overridden {
-						s := kmsg.NewDescribeConfigsResponseResourceConfigConfigSynonym()
-						s.Name, s.Value, s.Source = d.name, strp(overrides[d.name]), kmsg.ConfigSourceDynamicTopicConfig
-						c.ConfigSynonyms = append(c.ConfigSynonyms, s)
-					}
-					s := kmsg.NewDescribeConfigsResponseResourceConfigConfigSynonym()
-					s.Name, s.Value, s.Source = d.brokerKey, strp(d.brokerValue(b.cfg)), kmsg.ConfigSourceDefaultConfig
-					c.ConfigSynonyms = append(c.ConfigSynonyms, s)
-				}
-				rr.Configs = append(rr.Configs, c)
 			}
 		case kmsg.ConfigResourceTypeBroker:
 			if res.ResourceName != "" && res.ResourceName != strconv.Itoa(int(b.cfg.BrokerID)) {
@@ -80,11 +64,7 @@ func (b *Broker) handleDescribeConfigs(_ context.Context, req *wire.Request) (km
 				if !wanted(kv.Key) {
 					continue
 				}
-				c := kmsg.NewDescribeConfigsResponseResourceConfig()
-				c.Name, c.Value = kv.Key, strp(kv.Value)
-				c.ReadOnly = true
-				c.Source = kmsg.ConfigSourceStaticBrokerConfig
-				rr.Configs = append(rr.Configs, c)
+				rr.Configs = append(rr.Configs, describeBrokerConfig(b.cfg, kv.Key, kv.Value, r.IncludeSynonyms, r.IncludeDocumentation))
 			}
 		default:
 			rr.ErrorCode = kerr.InvalidRequest.Code

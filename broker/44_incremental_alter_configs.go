@@ -41,23 +41,9 @@ func (b *Broker) handleIncrementalAlterConfigs(_ context.Context, req *wire.Requ
 				case kmsg.IncrementalAlterConfigOpDelete:
 					delete(cfg, c.Name)
 				case kmsg.IncrementalAlterConfigOpAppend, kmsg.IncrementalAlterConfigOpSubtract:
-					if c.Name != "cleanup.policy" {
-						return errorf(kerr.InvalidConfig, "%s is not a list config; APPEND and SUBTRACT apply to list configs only", c.Name)
+					if err := appendOrSubtract(cfg, c.Op, c.Name, val); err != nil {
+						return err
 					}
-					cur := cfg[c.Name]
-					if cur == "" {
-						cur = b.cfg.LogCleanupPolicy
-					}
-					items := strings.Split(cur, ",")
-					for _, v := range strings.Split(val, ",") {
-						i := slices.Index(items, v)
-						if c.Op == kmsg.IncrementalAlterConfigOpAppend && i < 0 {
-							items = append(items, v)
-						} else if c.Op == kmsg.IncrementalAlterConfigOpSubtract && i >= 0 {
-							items = slices.Delete(items, i, i+1)
-						}
-					}
-					cfg[c.Name] = strings.Join(items, ",")
 				default:
 					return errorf(kerr.InvalidRequest, "unknown config operation %d", c.Op)
 				}
@@ -115,7 +101,12 @@ func (b *Broker) alterTopicConfig(typ kmsg.ConfigResourceType, topic string, val
 	if err := change(cfg); err != nil {
 		return err
 	}
-	if err := validateTopicConfig(cfg); err != nil {
+	if err := validateTopicConfig(b.cfg, cfg); err != nil {
+		// ZkAdminManager.alterConfigs: a ConfigException is prefixed with the resource.
+		var ce *configException
+		if errors.As(err, &ce) {
+			return errorf(kerr.InvalidConfig, "Invalid config value for resource ConfigResource(type=TOPIC, name='%s'): %s", topic, ce.msg)
+		}
 		return errorf(kerr.InvalidConfig, "%v", err)
 	}
 	if validateOnly {
@@ -125,5 +116,42 @@ func (b *Broker) alterTopicConfig(typ kmsg.ConfigResourceType, topic string, val
 		return errorf(kerr.UnknownServerError, "writing the config of %q: %v", topic, err)
 	}
 	b.topicConfigs.refresh(topic)
+	return nil
+}
+
+// appendOrSubtract applies APPEND or SUBTRACT to a list config as Kafka's
+// ConfigAdminManager.prepareIncrementalConfigs does: the current value is the override, else
+// the config's Kafka default (not the broker's); APPEND adds the items not yet there,
+// SUBTRACT removes every one given.
+func appendOrSubtract(cfg map[string]string, op kmsg.IncrementalAlterConfigOp, name, val string) error {
+	d := findTopicConfigDef(name)
+	if d == nil {
+		return errorf(kerr.InvalidConfig, "Unknown topic config name: %s", name)
+	}
+	verb := "append"
+	if op == kmsg.IncrementalAlterConfigOpSubtract {
+		verb = "subtract"
+	}
+	if d.typ != kmsg.ConfigTypeList {
+		return errorf(kerr.InvalidConfig, "Config value %s is not allowed for config key: %s", verb, name)
+	}
+	cur, ok := cfg[name]
+	if !ok {
+		cur = d.def
+	}
+	var items []string
+	if cur != "" {
+		items = strings.Split(cur, ",")
+	}
+	for _, v := range strings.Split(val, ",") {
+		if op == kmsg.IncrementalAlterConfigOpAppend {
+			if !slices.Contains(items, v) {
+				items = append(items, v)
+			}
+		} else {
+			items = slices.DeleteFunc(items, func(it string) bool { return it == v })
+		}
+	}
+	cfg[name] = strings.Join(items, ",")
 	return nil
 }

@@ -1,7 +1,8 @@
 package broker
 
 // DescribeCluster, key 60, versions 0-1 (KIP-700): the brokers, the controller and the cluster
-// id, from the metadata cache; the admin clients' replacement for Metadata.
+// id, from the metadata cache; the admin clients' replacement for Metadata. The cluster's
+// authorized operations when asked (KIP-430, authorized_operations.go).
 
 import (
 	"context"
@@ -19,6 +20,9 @@ func (b *Broker) handleDescribeCluster(_ context.Context, req *wire.Request) (km
 	resp.ClusterID = b.clusterID
 	resp.ControllerID = snap.controllerID
 	resp.EndpointType = r.EndpointType
+	if r.IncludeClusterAuthorizedOperations {
+		resp.ClusterAuthorizedOperations = clusterAuthorizedOperations
+	}
 	for _, id := range snap.liveBrokerIDs() {
 		cb := snap.brokers[id]
 		hp, ok := cb.endpoints[req.Conn.Listener]

@@ -129,6 +129,7 @@ func (b *Broker) Start() (err error) {
 		GroupMinSessionTimeoutMs:        b.cfg.GroupMinSessionTimeoutMs,
 		GroupMaxSessionTimeoutMs:        b.cfg.GroupMaxSessionTimeoutMs,
 		OffsetsRetentionMinutes:         b.cfg.OffsetsRetentionMinutes,
+		OffsetMetadataMaxBytes:          b.cfg.OffsetMetadataMaxBytes,
 		OffsetsRetentionCheckIntervalMs: 600000,
 		Events:                          b.bus,
 	}, offsetsLog{b}, b.base)

@@ -74,7 +74,7 @@ func TestTopicConfigOverridesAndValidation(t *testing.T) {
 		"unclean.leader.election.enable=yes": "unclean.leader.election.enable",
 	} {
 		k, v, _ := strings.Cut(cfg, "=")
-		err := validateTopicConfig(map[string]string{k: v})
+		err := validateTopicConfig(bc, map[string]string{k: v})
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: error %v should name %s", cfg, err, want)
 		}

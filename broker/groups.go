@@ -9,7 +9,9 @@ package broker
 //	OffsetCommit 8 v0-8, OffsetFetch 9 v0-8, DescribeGroups 15 v0-5, ListGroups 16 v0-4,
 //	DeleteGroups 42 v0-2, OffsetDelete 47 v0.
 //
-// FindCoordinator (10_find_coordinator.go) is the broker's own: it needs the metadata cache.
+// FindCoordinator (10_find_coordinator.go) is the broker's own: it needs the metadata cache;
+// so does OffsetCommit (08_offset_commit.go), which checks topics and partitions first.
+// DescribeGroups (15_describe_groups.go) adds the authorized operations.
 
 import (
 	"context"
@@ -27,9 +29,7 @@ func init() {
 	register(14, 0, 5, groupAPI((*group.Coordinator).SyncGroup))
 	register(12, 0, 4, groupAPI((*group.Coordinator).Heartbeat))
 	register(13, 0, 5, groupAPI((*group.Coordinator).LeaveGroup))
-	register(8, 0, 8, groupAPI((*group.Coordinator).OffsetCommit))
 	register(9, 0, 8, groupAPI((*group.Coordinator).OffsetFetch))
-	register(15, 0, 5, groupAPI((*group.Coordinator).DescribeGroups))
 	register(16, 0, 4, groupAPI((*group.Coordinator).ListGroups))
 	register(42, 0, 2, groupAPI((*group.Coordinator).DeleteGroups))
 	register(47, 0, 0, groupAPI((*group.Coordinator).OffsetDelete))

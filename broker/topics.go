@@ -59,8 +59,8 @@ func (b *Broker) createTopic(spec topicSpec, validateOnly bool) (map[int32][]int
 	if _, ok := b.meta.get().topics[spec.name]; ok {
 		return nil, errorf(kerr.TopicAlreadyExists, "topic %q already exists", spec.name)
 	}
-	if err := validateTopicConfig(spec.configs); err != nil {
-		return nil, errorf(kerr.InvalidConfig, "%v", err)
+	if err := validateTopicConfig(b.cfg, spec.configs); err != nil {
+		return nil, errorf(kerr.InvalidConfig, "%v", err) // Kafka's message as it is (ZkAdminManager.createTopics)
 	}
 	assignment := spec.assignment
 	if len(assignment) == 0 {

@@ -49,6 +49,23 @@ type Config struct {
 	LogMessageTimestampType     string // log.message.timestamp.type ("CreateTime")
 	CompressionType             string // compression.type ("producer")
 
+	// Log properties that supply topic-config defaults (KafkaConfig.extractLogConfigMap).
+	// Those marked "accepted" are read, checked and shown, but klassik does not act on them.
+	LogCleanerMinCleanableRatio        float64 // log.cleaner.min.cleanable.ratio (0.5)
+	LogCleanerMinCompactionLagMs       int64   // log.cleaner.min.compaction.lag.ms (0)
+	LogCleanerMaxCompactionLagMs       int64   // log.cleaner.max.compaction.lag.ms (Long.MaxValue); accepted
+	LogSegmentDeleteDelayMs            int64   // log.segment.delete.delay.ms (60000); accepted
+	LogRollJitterMs                    int64   // log.roll.jitter.ms, else log.roll.jitter.hours (0); accepted
+	LogFlushSchedulerIntervalMs        int64   // log.flush.scheduler.interval.ms (Long.MaxValue)
+	LogPreallocate                     bool    // log.preallocate (false); accepted
+	LogMessageFormatVersion            string  // log.message.format.version ("3.0-IV1"); ignored, as by Kafka 3.x
+	LogMessageTimestampDifferenceMaxMs int64   // log.message.timestamp.difference.max.ms (Long.MaxValue); accepted
+	LogMessageTimestampBeforeMaxMs     int64   // log.message.timestamp.before.max.ms (Long.MaxValue); accepted
+	LogMessageTimestampAfterMaxMs      int64   // log.message.timestamp.after.max.ms (Long.MaxValue); accepted
+	LogMessageDownconversionEnable     bool    // log.message.downconversion.enable (true); accepted
+	LogLocalRetentionMs                int64   // log.local.retention.ms (-2); accepted (no tiered storage)
+	LogLocalRetentionBytes             int64   // log.local.retention.bytes (-2); accepted (no tiered storage)
+
 	MessageMaxBytes       int   // message.max.bytes (1048588)
 	SocketRequestMaxBytes int32 // socket.request.max.bytes (104857600)
 	QueuedMaxRequestBytes int64 // queued.max.request.bytes (104857600; Kafka: -1, no limit)
@@ -70,6 +87,7 @@ type Config struct {
 	GroupInitialRebalanceDelayMs int // group.initial.rebalance.delay.ms (3000)
 	GroupMinSessionTimeoutMs     int // group.min.session.timeout.ms (6000)
 	GroupMaxSessionTimeoutMs     int // group.max.session.timeout.ms (1800000)
+	OffsetMetadataMaxBytes       int // offset.metadata.max.bytes (4096)
 
 	TransactionalIDExpirationMs int // transactional.id.expiration.ms (604800000)
 	ProducerIDExpirationMs      int // producer.id.expiration.ms (86400000)
@@ -84,4 +102,29 @@ type Config struct {
 	// (/klassik/faults/...): kill, controlled shutdown, ZooKeeper session expiry, a paused
 	// replica fetcher. Off by default; never turn it on in production.
 	FaultsEnable bool // klassik.faults.enable (false)
+
+	// explicit holds each property set in server.toml, a KAFKA_ variable or an --override,
+	// with its value as text: Kafka's "originals", which DescribeConfigs shows as
+	// STATIC_BROKER_CONFIG. nil when nothing was set. Filled by Load; read-only after.
+	explicit map[string]string
+}
+
+// StaticValue reports the value property name was given explicitly (in server.toml, a
+// KAFKA_ variable or an --override), as text; false if it was left to its default.
+func (c *Config) StaticValue(name string) (string, bool) {
+	v, ok := c.explicit[name]
+	return v, ok
+}
+
+// Known reports whether klassik reads broker property name.
+func Known(name string) bool { return byName[name] != nil }
+
+// DefaultValue reports Kafka's default of broker property name as text; false for a
+// property klassik does not read and for one whose Kafka default is null.
+func DefaultValue(name string) (string, bool) {
+	p := byName[name]
+	if p == nil || p.null {
+		return "", false
+	}
+	return p.def, true
 }

@@ -58,6 +58,21 @@ func TestDefaultsAreKafkas(t *testing.T) {
 		LogMessageTimestampType:     "CreateTime",
 		CompressionType:             "producer",
 
+		LogCleanerMinCleanableRatio:        0.5,
+		LogCleanerMinCompactionLagMs:       0,
+		LogCleanerMaxCompactionLagMs:       math.MaxInt64,
+		LogSegmentDeleteDelayMs:            60000,
+		LogRollJitterMs:                    0,
+		LogFlushSchedulerIntervalMs:        math.MaxInt64,
+		LogPreallocate:                     false,
+		LogMessageFormatVersion:            "3.0-IV1",
+		LogMessageTimestampDifferenceMaxMs: math.MaxInt64,
+		LogMessageTimestampBeforeMaxMs:     math.MaxInt64,
+		LogMessageTimestampAfterMaxMs:      math.MaxInt64,
+		LogMessageDownconversionEnable:     true,
+		LogLocalRetentionMs:                -2,
+		LogLocalRetentionBytes:             -2,
+
 		MessageMaxBytes:       1048588,
 		SocketRequestMaxBytes: 104857600,
 		QueuedMaxRequestBytes: 104857600,
@@ -79,6 +94,7 @@ func TestDefaultsAreKafkas(t *testing.T) {
 		GroupInitialRebalanceDelayMs: 3000,
 		GroupMinSessionTimeoutMs:     6000,
 		GroupMaxSessionTimeoutMs:     1800000,
+		OffsetMetadataMaxBytes:       4096,
 
 		TransactionalIDExpirationMs: 604800000,
 		ProducerIDExpirationMs:      86400000,
@@ -88,9 +104,12 @@ func TestDefaultsAreKafkas(t *testing.T) {
 		FaultsEnable:    false,
 	}
 	got := Default()
-	if *got != want {
+	if !reflect.DeepEqual(*got, want) {
 		gv, wv := reflect.ValueOf(*got), reflect.ValueOf(want)
 		for i := 0; i < gv.NumField(); i++ {
+			if !gv.Type().Field(i).IsExported() {
+				continue
+			}
 			if gv.Field(i).Interface() != wv.Field(i).Interface() {
 				t.Errorf("Default().%s = %v, want Kafka's %v", gv.Type().Field(i).Name, gv.Field(i).Interface(), wv.Field(i).Interface())
 			}
@@ -119,6 +138,9 @@ func TestTableCoversConfig(t *testing.T) {
 	c := &Config{}
 	v := reflect.ValueOf(c).Elem()
 	for i := 0; i < v.NumField(); i++ {
+		if !v.Type().Field(i).IsExported() {
+			continue // bookkeeping (explicit), not a property
+		}
 		addr := v.Field(i).Addr().Interface()
 		var owners []string
 		for _, p := range table {
@@ -170,6 +192,10 @@ func TestTableCoversConfig(t *testing.T) {
 			case *string:
 				if p.kind != kindString && p.kind != kindList {
 					t.Errorf("property %s is a %s but fills a string field", p.name, p.kind)
+				}
+			case *float64:
+				if p.kind != kindDouble {
+					t.Errorf("property %s is a %s but fills a float64 field", p.name, p.kind)
 				}
 			default:
 				t.Errorf("property %s fills a field of unsupported type %T", p.name, p.field(c))

@@ -171,6 +171,12 @@ func build(vals map[string]setting) (c *Config, origins map[string]string, errs 
 		v, _ := p.fromText(p.def)
 		byName[p.into].set(c, p.convert(v))
 	}
+	for name, s := range vals {
+		if c.explicit == nil {
+			c.explicit = map[string]string{}
+		}
+		c.explicit[name] = plain(s.value)
+	}
 	for _, p := range table {
 		if p.defaultFrom != "" && !explicit[p.name] {
 			from := byName[p.defaultFrom]

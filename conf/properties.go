@@ -17,6 +17,7 @@ const (
 	kindBool               // Kafka BOOLEAN
 	kindString             // Kafka STRING
 	kindList               // Kafka LIST: comma separated; TOML may also give an array of strings
+	kindDouble             // Kafka DOUBLE: a 64-bit floating-point number
 )
 
 func (k kind) String() string {
@@ -31,6 +32,8 @@ func (k kind) String() string {
 		return "boolean"
 	case kindString:
 		return "string"
+	case kindDouble:
+		return "double"
 	default:
 		return "list"
 	}
@@ -45,6 +48,8 @@ func (k kind) want() string {
 		return "true or false"
 	case kindString:
 		return "a string"
+	case kindDouble:
+		return "a number"
 	default:
 		return "a comma-separated string or an array of strings"
 	}
@@ -201,6 +206,36 @@ var table = []*property{
 		check: atLeast(0), doc: "How long the log cleaner sleeps between passes over the compacted logs."},
 	{name: "log.cleaner.delete.retention.ms", kind: kindLong, def: "86400000", field: func(c *Config) any { return &c.LogCleanerDeleteRetentionMs },
 		check: atLeast(0), doc: "How long tombstones are kept in a compacted topic."},
+	{name: "log.cleaner.min.cleanable.ratio", kind: kindDouble, def: "0.5", field: func(c *Config) any { return &c.LogCleanerMinCleanableRatio },
+		check: between(0, 1), doc: "The share of a compacted log that must be dirty (written since the last clean) before the cleaner cleans it."},
+	{name: "log.cleaner.min.compaction.lag.ms", kind: kindLong, def: "0", field: func(c *Config) any { return &c.LogCleanerMinCompactionLagMs },
+		check: atLeast(0), doc: "How long a record stays uncompacted at least."},
+	{name: "log.cleaner.max.compaction.lag.ms", kind: kindLong, def: strconv.FormatInt(math.MaxInt64, 10), field: func(c *Config) any { return &c.LogCleanerMaxCompactionLagMs },
+		check: atLeast(1), doc: "How long a record may stay uncompacted at most. Accepted and passed to topics; klassik's cleaner does not yet force a clean by it."},
+	{name: "log.segment.delete.delay.ms", kind: kindLong, def: "60000", field: func(c *Config) any { return &c.LogSegmentDeleteDelayMs },
+		check: atLeast(0), doc: "How long Kafka waits before deleting a segment file it removed from the log. Accepted; klassik deletes the files at once."},
+	{name: "log.roll.jitter.ms", kind: kindLong, null: true, field: func(c *Config) any { return &c.LogRollJitterMs },
+		check: atLeast(0), doc: "The largest random jitter taken off segment.ms. Default: log.roll.jitter.hours. Accepted; klassik rolls without jitter."},
+	{name: "log.roll.jitter.hours", kind: kindInt, def: "0", into: "log.roll.jitter.ms", convert: scale(3_600_000),
+		check: atLeast(0), doc: "log.roll.jitter.ms in hours, used when log.roll.jitter.ms is not set."},
+	{name: "log.flush.scheduler.interval.ms", kind: kindLong, def: strconv.FormatInt(math.MaxInt64, 10), field: func(c *Config) any { return &c.LogFlushSchedulerIntervalMs },
+		doc: "How often the flusher checks whether a log is due for an fsync; the default of flush.ms when log.flush.interval.ms is not set."},
+	{name: "log.preallocate", kind: kindBool, def: "false", field: func(c *Config) any { return &c.LogPreallocate },
+		doc: "Preallocate a new segment file at its full size. Accepted; klassik does not preallocate."},
+	{name: "log.message.format.version", kind: kindString, def: "3.0-IV1", field: func(c *Config) any { return &c.LogMessageFormatVersion },
+		check: checkMessageFormatVersion, doc: "Deprecated. Kafka 3.x ignores it (inter.broker.protocol.version is 3.0 or later), and so does klassik: records are stored in format v2."},
+	{name: "log.message.timestamp.difference.max.ms", kind: kindLong, def: strconv.FormatInt(math.MaxInt64, 10), field: func(c *Config) any { return &c.LogMessageTimestampDifferenceMaxMs },
+		check: atLeast(0), doc: "Deprecated: the largest difference allowed between a record's CreateTime and the broker's clock. Accepted; klassik does not check it."},
+	{name: "log.message.timestamp.before.max.ms", kind: kindLong, def: strconv.FormatInt(math.MaxInt64, 10), field: func(c *Config) any { return &c.LogMessageTimestampBeforeMaxMs },
+		check: atLeast(0), doc: "How far a record's CreateTime may lie before the broker's clock. Accepted; klassik does not check it."},
+	{name: "log.message.timestamp.after.max.ms", kind: kindLong, def: strconv.FormatInt(math.MaxInt64, 10), field: func(c *Config) any { return &c.LogMessageTimestampAfterMaxMs },
+		check: atLeast(0), doc: "How far a record's CreateTime may lie after the broker's clock. Accepted; klassik does not check it."},
+	{name: "log.message.downconversion.enable", kind: kindBool, def: "true", field: func(c *Config) any { return &c.LogMessageDownconversionEnable },
+		doc: "Down-convert records for fetches of old versions. Accepted; klassik serves no fetch version that needs it."},
+	{name: "log.local.retention.ms", kind: kindLong, def: "-2", field: func(c *Config) any { return &c.LogLocalRetentionMs },
+		check: atLeast(-2), doc: "Tiered storage: how long segments stay on local disk (-2: retention.ms). Accepted; klassik has no tiered storage."},
+	{name: "log.local.retention.bytes", kind: kindLong, def: "-2", field: func(c *Config) any { return &c.LogLocalRetentionBytes },
+		check: atLeast(-2), doc: "Tiered storage: how many bytes of a partition stay on local disk (-2: retention.bytes). Accepted; klassik has no tiered storage."},
 	{name: "log.message.timestamp.type", kind: kindString, def: "CreateTime", field: func(c *Config) any { return &c.LogMessageTimestampType },
 		check: oneOf("CreateTime", "LogAppendTime"), doc: "Whether a record's timestamp is the producer's (CreateTime) or the broker's (LogAppendTime)."},
 	{name: "compression.type", kind: kindString, def: "producer", field: func(c *Config) any { return &c.CompressionType },
@@ -250,6 +285,8 @@ var table = []*property{
 		check: atLeast(0), doc: "The shortest session timeout a consumer may ask for."},
 	{name: "group.max.session.timeout.ms", kind: kindInt, def: "1800000", field: func(c *Config) any { return &c.GroupMaxSessionTimeoutMs },
 		check: atLeast(0), doc: "The longest session timeout a consumer may ask for."},
+	{name: "offset.metadata.max.bytes", kind: kindInt, def: "4096", field: func(c *Config) any { return &c.OffsetMetadataMaxBytes },
+		doc: "The longest metadata string an offset commit may carry; a longer one is refused with OFFSET_METADATA_TOO_LARGE."},
 	{name: "transactional.id.expiration.ms", kind: kindInt, def: "604800000", field: func(c *Config) any { return &c.TransactionalIDExpirationMs },
 		check: atLeast(1), doc: "How long an idle transactional id is kept."},
 	{name: "producer.id.expiration.ms", kind: kindInt, def: "86400000", field: func(c *Config) any { return &c.ProducerIDExpirationMs },
@@ -295,6 +332,23 @@ func atLeast(min int64) func(any) string {
 		}
 		return ""
 	}
+}
+
+func between(min, max float64) func(any) string {
+	return func(v any) string {
+		if f := v.(float64); f < min || f > max {
+			return fmt.Sprintf("must be between %g and %g", min, max)
+		}
+		return ""
+	}
+}
+
+// checkMessageFormatVersion accepts what Kafka's MetadataVersion.fromVersionString accepts.
+func checkMessageFormatVersion(v any) string {
+	if !ValidMessageFormatVersion(v.(string)) {
+		return "must be a Kafka version such as 2.8 or 3.0-IV1"
+	}
+	return ""
 }
 
 func oneOf(allowed ...string) func(any) string {
@@ -385,6 +439,8 @@ func (p *property) get(c *Config) any {
 		return *f
 	case *string:
 		return *f
+	case *float64:
+		return *f
 	}
 	panic("conf: property " + p.name + " points at a field of an unsupported type")
 }
@@ -422,6 +478,8 @@ func (p *property) set(c *Config, v any) string {
 		*f = v.(bool)
 	case *string:
 		*f = v.(string)
+	case *float64:
+		*f = v.(float64)
 	default:
 		panic("conf: property " + p.name + " points at a field of an unsupported type")
 	}
@@ -451,6 +509,12 @@ func (p *property) fromText(s string) (any, string) {
 		return nil, "must be true or false"
 	case p.kind == kindList:
 		return strings.TrimSpace(s), ""
+	case p.kind == kindDouble:
+		f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+			return nil, "must be " + p.kind.want()
+		}
+		return f, ""
 	default:
 		return s, ""
 	}
@@ -495,6 +559,15 @@ func (p *property) fromTOML(v any) (any, string) {
 	case p.kind == kindString:
 		if s, ok := v.(string); ok {
 			return s, ""
+		}
+	case p.kind == kindDouble:
+		switch n := v.(type) {
+		case float64:
+			if !math.IsNaN(n) && !math.IsInf(n, 0) {
+				return n, ""
+			}
+		case int64:
+			return float64(n), ""
 		}
 	case p.kind == kindList:
 		switch l := v.(type) {

@@ -32,6 +32,11 @@ func (c *Config) Validate() error {
 		errs = append(errs, &valueError{key: "replica.fetch.wait.max.ms", value: strconv.Itoa(c.ReplicaFetchWaitMaxMs),
 			msg: fmt.Sprintf("must be at most replica.lag.time.max.ms (%d), or followers drop out of the ISR while they wait", c.ReplicaLagTimeMaxMs)})
 	}
+	if c.LogCleanerMinCompactionLagMs > c.LogCleanerMaxCompactionLagMs {
+		// Kafka's LogConfig.validateBrokerLogConfigValues refuses to start with this.
+		errs = append(errs, &valueError{key: "log.cleaner.min.compaction.lag.ms", value: strconv.FormatInt(c.LogCleanerMinCompactionLagMs, 10),
+			msg: fmt.Sprintf("must be at most log.cleaner.max.compaction.lag.ms (%d)", c.LogCleanerMaxCompactionLagMs)})
+	}
 	if c.GroupMinSessionTimeoutMs > c.GroupMaxSessionTimeoutMs {
 		errs = append(errs, &valueError{key: "group.min.session.timeout.ms", value: strconv.Itoa(c.GroupMinSessionTimeoutMs),
 			msg: fmt.Sprintf("must be at most group.max.session.timeout.ms (%d)", c.GroupMaxSessionTimeoutMs)})

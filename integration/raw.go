@@ -99,9 +99,14 @@ func skipTags(b []byte) ([]byte, error) {
 // EncodeBatch builds an uncompressed v2 record batch (magic 2, no producer id) holding one
 // record per value, with the given first timestamp, the CRC-32C filled in as Kafka checks it.
 func EncodeBatch(firstTimestamp time.Time, values ...[]byte) []byte {
+	return EncodeKeyedBatch(firstTimestamp, make([][]byte, len(values)), values)
+}
+
+// EncodeKeyedBatch is EncodeBatch with a key per record; a nil key is a record without one.
+func EncodeKeyedBatch(firstTimestamp time.Time, keys, values [][]byte) []byte {
 	var records []byte
 	for i, v := range values {
-		rec := kmsg.Record{OffsetDelta: int32(i), Value: v}
+		rec := kmsg.Record{OffsetDelta: int32(i), Key: keys[i], Value: v}
 		body := rec.AppendTo(nil)
 		rec.Length = int32(len(body) - 1) // the varint 0 of Length is one byte
 		records = rec.AppendTo(records)

@@ -90,8 +90,8 @@ func (l *Log) read(offset int64, maxBytes int, maxOffset int64, minOneBatch bool
 
 // FetchOffsetByTimestamp finds the first offset whose timestamp is at or after ts
 // (ListOffsets). Kafka's special timestamps work too: -2 (earliest) is the log start, -1
-// (latest) the log end, -3 (max timestamp, KIP-734) the last offset of the batch holding the
-// largest timestamp; those return timestamp -1 except -3. In a compressed batch, records
+// (latest) the log end, -3 (max timestamp, KIP-734) the record with the largest timestamp
+// (see maxTimestampRecord); those return timestamp -1 except -3. In a compressed batch, records
 // are not decoded: the batch's base offset and max timestamp are returned.
 func (l *Log) FetchOffsetByTimestamp(ts int64) (offset int64, timestamp int64, found bool, err error) {
 	l.wmu.Lock()
@@ -111,10 +111,17 @@ func (l *Log) FetchOffsetByTimestamp(ts int64) (offset int64, timestamp int64, f
 				best = s
 			}
 		}
-		if best == nil || best.maxTsOffset < l.logStart.Load() {
+		if best == nil {
 			return 0, 0, false, nil
 		}
-		return best.maxTsOffset, best.maxTs, true, nil
+		off, err := l.maxTimestampRecord(best)
+		if err != nil {
+			return 0, 0, false, err
+		}
+		if off < l.logStart.Load() {
+			return 0, 0, false, nil
+		}
+		return off, best.maxTs, true, nil
 	}
 	start := l.logStart.Load()
 	for _, s := range l.segs {
@@ -169,4 +176,45 @@ func (l *Log) findRecordByTime(s *segment, h BatchHeader, pos, ts, minOffset int
 		}
 	}
 	return max(h.BaseOffset, minOffset), h.MaxTimestamp, nil
+}
+
+// maxTimestampRecord finds the offset Kafka 3.6 answers for the largest timestamp of segment
+// s (LogSegment's offsetOfMaxTimestampSoFar as LogValidator sets it on the leader): in the
+// first batch holding that timestamp, the first record that has it when the batch is
+// uncompressed with CreateTime, else the batch's last offset (compressed or LogAppendTime
+// batches are not looked into). s.maxTsOffset is that batch's last offset.
+func (l *Log) maxTimestampRecord(s *segment) (int64, error) {
+	var (
+		bh   BatchHeader
+		bpos int64
+		ok   bool
+	)
+	err := s.scan(s.lookup(s.maxTsOffset), s.size.Load(), func(h BatchHeader, pos int64) bool {
+		if h.LastOffset() >= s.maxTsOffset {
+			bh, bpos, ok = h, pos, true
+			return false
+		}
+		return true
+	})
+	if err != nil {
+		return 0, err
+	}
+	if !ok || bh.LogAppendTime() || bh.Compression() != 0 {
+		return s.maxTsOffset, nil
+	}
+	b := make([]byte, bh.Size())
+	if err := readFull(s.log, b, bpos); err != nil {
+		return 0, err
+	}
+	recs, err := decodeRecords(bh, b, len(b))
+	if err != nil || len(recs) == 0 {
+		return s.maxTsOffset, nil // as before the records were looked at
+	}
+	best := 0
+	for i, r := range recs {
+		if r.Timestamp > recs[best].Timestamp {
+			best = i
+		}
+	}
+	return recs[best].Offset, nil
 }

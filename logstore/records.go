@@ -32,9 +32,28 @@ func decodeRecords(h BatchHeader, batch []byte, limit int) ([]record.Record, err
 	return recs, err
 }
 
+// RecordError is one record a batch was refused for (KIP-467): its index in its batch and
+// why.
+type RecordError struct {
+	BatchIndex int32
+	Message    string
+}
+
+// RecordErrors is an ErrInvalidRecord naming the records of one batch that caused it, as
+// Kafka's RecordValidationException does. The whole batch is refused, not only those
+// records.
+type RecordErrors struct{ Records []RecordError }
+
+func (e *RecordErrors) Error() string {
+	return fmt.Sprintf("%v: %d record(s) refused, the first: %s", ErrInvalidRecord, len(e.Records), e.Records[0].Message)
+}
+
+func (e *RecordErrors) Unwrap() error { return ErrInvalidRecord }
+
 // checkKeys rejects a batch set holding a record without a key: a compacted topic cannot
-// hold one (Kafka's LogValidator: "Compacted topic cannot accept message without key").
-// Control batches carry no user records and are not checked.
+// hold one (Kafka's LogValidator.validateKey). The error is a *RecordErrors naming every
+// keyless record of the first batch that has one. Control batches carry no user records and
+// are not checked.
 func checkKeys(records []byte, maxMessageBytes int) error {
 	return ForEachBatch(records, func(h BatchHeader, b []byte) error {
 		if h.Control() {
@@ -44,10 +63,14 @@ func checkKeys(records []byte, maxMessageBytes int) error {
 		if err != nil {
 			return err
 		}
-		for _, r := range recs {
+		var bad []RecordError
+		for i, r := range recs {
 			if r.Key == nil {
-				return fmt.Errorf("%w: compacted topic cannot accept a record without a key", ErrInvalidRecord)
+				bad = append(bad, RecordError{BatchIndex: int32(i), Message: "Compacted topic cannot accept message without key"})
 			}
+		}
+		if len(bad) > 0 {
+			return &RecordErrors{Records: bad}
 		}
 		return nil
 	})
