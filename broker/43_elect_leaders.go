@@ -21,8 +21,7 @@ func (b *Broker) handleElectLeaders(ctx context.Context, req *wire.Request) (kms
 	r := req.Body.(*kmsg.ElectLeadersRequest)
 	resp := r.ResponseKind().(*kmsg.ElectLeadersResponse)
 	if !b.ctrl.IsActive() {
-		resp.ErrorCode = kerr.NotController.Code
-		return resp, nil
+		return notControllerElectLeaders(r, resp), nil
 	}
 	var parts []zkclient.TopicPartition
 	for _, t := range r.Topics {
@@ -35,8 +34,7 @@ func (b *Broker) handleElectLeaders(ctx context.Context, req *wire.Request) (kms
 	}
 	results, err := b.ctrl.ElectLeaders(ctx, controller.ElectionType(r.ElectionType), parts)
 	if errors.Is(err, controller.ErrNotActive) || errors.Is(err, controller.ErrStopped) {
-		resp.ErrorCode = kerr.NotController.Code
-		return resp, nil
+		return notControllerElectLeaders(r, resp), nil
 	} else if err != nil {
 		resp.ErrorCode = errCode(err)
 		return resp, nil
@@ -56,4 +54,22 @@ func (b *Broker) handleElectLeaders(ctx context.Context, req *wire.Request) (kms
 		resp.Topics[i].Partitions = append(resp.Topics[i].Partitions, p)
 	}
 	return resp, nil
+}
+
+// notControllerElectLeaders answers NOT_CONTROLLER at the top and for every partition asked
+// for, as Kafka's KafkaApis does: a client that reads only the partitions' errors (kadm,
+// v0 clients, which have no top-level code) still learns to look for the controller.
+func notControllerElectLeaders(r *kmsg.ElectLeadersRequest, resp *kmsg.ElectLeadersResponse) *kmsg.ElectLeadersResponse {
+	resp.ErrorCode = kerr.NotController.Code
+	for _, t := range r.Topics {
+		rt := kmsg.NewElectLeadersResponseTopic()
+		rt.Topic = t.Topic
+		for _, p := range t.Partitions {
+			rp := kmsg.NewElectLeadersResponseTopicPartition()
+			rp.Partition, rp.ErrorCode = p, kerr.NotController.Code
+			rt.Partitions = append(rt.Partitions, rp)
+		}
+		resp.Topics = append(resp.Topics, rt)
+	}
+	return resp
 }

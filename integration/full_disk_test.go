@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -47,18 +48,25 @@ func testFullDisk(t *testing.T, jbod bool) {
 	b := c.Broker(full)
 
 	// The partitions broker 2 leads whose log is on the tmpfs: these must get new leaders.
+	// Where each of its replicas lives, once every one of them has a directory in one of its
+	// log dirs (a replica created later would otherwise be taken for one on the other disk).
 	onTmpfs := map[int32]bool{}
 	eventually(t, 30*time.Second, func() error {
+		clear(onTmpfs)
+		placed := 0
 		for p := range partitions {
 			if _, err := os.Stat(fmt.Sprintf("%s/%s-%d", b.LogDir(), topic, p)); err == nil {
 				onTmpfs[p] = true
+				placed++
+			} else if _, err := os.Stat(filepath.Join(b.Dir, "data2", fmt.Sprintf("%s-%d", topic, p))); jbod && err == nil {
+				placed++
 			}
 		}
-		if !jbod && len(onTmpfs) != int(partitions) {
-			return fmt.Errorf("%d of %d partitions in %s", len(onTmpfs), partitions, b.LogDir())
+		if placed != int(partitions) {
+			return fmt.Errorf("%d of %d partitions have a directory in broker %d's log dirs", placed, partitions, full)
 		}
 		if jbod && len(onTmpfs) == 0 {
-			return fmt.Errorf("no partition in %s yet", b.LogDir())
+			return fmt.Errorf("no partition in %s", b.LogDir())
 		}
 		return nil
 	})

@@ -2,12 +2,14 @@ package scenario
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
 
 	"github.com/klassik/klassik/zkclient"
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 )
 
 // Preferred replica election: the first replica of the assignment is the preferred leader;
@@ -46,16 +48,8 @@ func preferredLeaderElection(ctx context.Context, r *runner) (bool, string, erro
 	r.say(KindObserve, "Broker %d is back in the ISR %v, but broker %d leads", preferred, st1.ISR, st1.Leader)
 	r.say(KindStep, "ElectLeaders, election type PREFERRED, for %s-%d", r.topic, r.partition)
 	start := time.Now()
-	ectx, cancel := context.WithTimeout(ctx, 15*time.Second)
-	res, err := r.adm.ElectLeaders(ectx, kadm.ElectPreferredReplica, kadm.TopicsSet{r.topic: {r.partition: struct{}{}}})
-	cancel()
-	if err != nil {
-		return false, "", fmt.Errorf("ElectLeaders: %w", err)
-	}
-	for _, ps := range res {
-		for _, p := range ps {
-			r.say(KindObserve, "ElectLeaders answered for %s-%d: %s", p.Topic, p.Partition, errText(p.Err))
-		}
+	if err := r.electPreferred(ctx); err != nil {
+		return false, "", err
 	}
 	st2, ok := r.waitState(ctx, 15*time.Second, func(st zkclient.PartitionState) bool { return st.Leader == preferred })
 	if !ok {
@@ -66,4 +60,37 @@ func preferredLeaderElection(ctx context.Context, r *runner) (bool, string, erro
 		return false, "no leader-elected event with the cause \"preferred replica election\"", nil
 	}
 	return true, fmt.Sprintf("The preferred replica election made broker %d, the first replica of %v, leader again", preferred, reps), nil
+}
+
+// electPreferred sends ElectLeaders (PREFERRED) for the scenario's partition to the controller.
+// The controller may have just moved (the preferred broker's session expired a moment ago):
+// on NOT_CONTROLLER, or no answer for the partition, it refreshes metadata and asks again,
+// with a growing pause, for at most 20 s.
+func (r *runner) electPreferred(ctx context.Context) error {
+	deadline := time.Now().Add(20 * time.Second)
+	pause := 200 * time.Millisecond
+	for {
+		ectx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		res, err := r.adm.ElectLeaders(ectx, kadm.ElectPreferredReplica, kadm.TopicsSet{r.topic: {r.partition: struct{}{}}})
+		cancel()
+		if err != nil {
+			return fmt.Errorf("ElectLeaders: %w", err)
+		}
+		p, ok := res[r.topic][r.partition]
+		switch {
+		case ok && !errors.Is(p.Err, kerr.NotController):
+			r.say(KindObserve, "ElectLeaders answered for %s-%d: %s", r.topic, r.partition, errText(p.Err))
+			return nil
+		case time.Now().After(deadline):
+			return fmt.Errorf("ElectLeaders for %s-%d: no controller answered within 20 s (last: %v)", r.topic, r.partition, errText(p.Err))
+		}
+		r.say(KindObserve, "ElectLeaders reached a broker that is not the controller; asking Metadata for the controller again")
+		r.kc.ForceMetadataRefresh()
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(pause):
+		}
+		pause = min(2*pause, 2*time.Second)
+	}
 }
