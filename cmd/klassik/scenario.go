@@ -122,13 +122,6 @@ func runOneScenario(args []string, stdin *os.File, stdout, stderr io.Writer) int
 		fmt.Fprintf(stderr, "klassik scenario run: %v\n", err)
 		return 1
 	}
-	if res.Predicted >= 0 {
-		verdict := "right"
-		if res.Predicted != res.Answer {
-			verdict = "not what Kafka does"
-		}
-		fmt.Fprintf(stdout, "You predicted %d (%s); Kafka's answer is %d: %s\n", res.Predicted+1, verdict, res.Answer+1, info.Choices[res.Answer])
-	}
 	if !res.Passed {
 		fmt.Fprintf(stdout, "FAIL: %s\n", res.Summary)
 		return 1
