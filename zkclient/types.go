@@ -32,12 +32,12 @@ type BrokerInfo struct {
 }
 
 // HTTPAddrs are where the broker's HTTP listener (metrics.listener, registered in jmx_port)
-// may be reached, as host:port, best first: the jmx_port on the registration's host, then on
-// the host of each other advertised endpoint, without repeats. A wildcard or empty host
+// may be reached, as host:port: the jmx_port on the registration's host, then on the host of
+// each other advertised endpoint, without repeats. A wildcard or empty host
 // stands for the loopback address 127.0.0.1. Nil when jmx_port is unset. Several
 // candidates matter where one network names a broker differently from another (in docker
 // compose the registration's host is the in-network kafka1, the host sees localhost): the
-// caller takes the first one it can reach.
+// caller takes one it can reach (classroom/event.HTTPBase).
 func (b BrokerInfo) HTTPAddrs() []string {
 	if b.JmxPort <= 0 {
 		return nil

@@ -3,6 +3,7 @@ package event
 import (
 	"context"
 	"net"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -34,5 +35,15 @@ func TestHTTPBasePicksTheFirstThatAnswers(t *testing.T) {
 	}
 	if _, err := HTTPBase(ctx, nil, time.Second); err == nil {
 		t.Fatal("no candidates: want an error")
+	}
+}
+
+// Loopback candidates are tried before names that need a lookup: from the host, compose's
+// kafka1 is not looked up while localhost answers.
+func TestLoopbackFirst(t *testing.T) {
+	got := loopbackFirst([]string{"kafka1:9404", "10.0.0.1:9404", "localhost:9404", "broker:1", "127.0.0.2:9404", "[::1]:9404"})
+	want := []string{"localhost:9404", "127.0.0.2:9404", "[::1]:9404", "kafka1:9404", "10.0.0.1:9404", "broker:1"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("loopbackFirst = %v, want %v", got, want)
 	}
 }
