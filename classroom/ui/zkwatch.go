@@ -236,9 +236,16 @@ func (w *watcher) children(path string) ([]string, error) {
 	}
 	kids, _, ch, err := w.conn.ChildrenW(w.p(path))
 	if errors.Is(err, zk.ErrNoNode) {
-		_, _, ch, err = w.conn.ExistsW(w.p(path))
+		// Not there yet (a classroom started before the first broker made the cluster's
+		// znodes): an exists watch, fired as a children watch, so that the creation is
+		// read as the list it starts.
+		var found bool
+		found, _, ch, err = w.conn.ExistsW(w.p(path))
 		if err == nil {
-			w.arm("d:"+path, false, path, ch)
+			w.arm(key, true, path, ch)
+			if found { // created in between: the next read lists it
+				return w.children(path)
+			}
 		}
 		return nil, err
 	}
