@@ -125,5 +125,5 @@ up: build
 down:
 	scripts/compose-down.sh -v
 
-compose-test:
-	KLASSIK_COMPOSE=1 $(GO) test -count=1 -timeout 25m ./integration/compose/
+compose-test: build
+	KLASSIK_COMPOSE=1 $(GO) test -count=1 -timeout 25m $(COMPOSE_TEST_FLAGS) ./integration/compose/

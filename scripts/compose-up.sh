@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Starts klassik with docker compose: three ZooKeeper nodes and three brokers
-# (docker-compose.yml), from a fresh clone, without prompts:
+# Starts klassik with docker compose: three ZooKeeper nodes, three brokers and the classroom
+# page (docker-compose.yml), from a fresh clone, without prompts:
 #
 #   1. zookeeper:3.8: use it if present, else pull it, else (no registry reachable) build a
 #      stand-in from Debian's ZooKeeper 3.8 (docker/zookeeper/build-image.sh; needs root or
@@ -9,8 +9,8 @@
 #      pack it FROM scratch (docker/klassik/Dockerfile.prebuilt); without Go, build the
 #      multi-stage docker/klassik/Dockerfile (pulls golang:1.26);
 #   3. compose up -d, then wait until ZooKeeper has a quorum, all three brokers are
-#      registered in /klassik/brokers/ids and their ports answer;
-#   4. print how to connect.
+#      registered in /klassik/brokers/ids and their ports answer, and the classroom is healthy;
+#   4. print how to connect, and last the classroom's URL.
 #
 # Environment:
 #   KLASSIK_BUILD=auto|host|docker|skip   how to get klassik:local (auto: host if Go is installed)
@@ -19,7 +19,9 @@
 #   COMPOSE_PROJECT_NAME=klassik          Compose project
 #   COMPOSE="docker-compose"              force a Compose command (default: v2 if installed)
 #   KLASSIK_ZK_PORT=2181, KLASSIK_KAFKA1_PORT=9092, KLASSIK_KAFKA2_PORT=9093,
-#   KLASSIK_KAFKA3_PORT=9094              host ports (on 127.0.0.1), e.g. when 9092 is taken
+#   KLASSIK_KAFKA3_PORT=9094, KLASSIK_KAFKA1_HTTP_PORT=9404, KLASSIK_KAFKA2_HTTP_PORT=9405,
+#   KLASSIK_KAFKA3_HTTP_PORT=9406, KLASSIK_UI_PORT=8080
+#                                         host ports (on 127.0.0.1), e.g. when 9092 is taken
 set -euo pipefail
 # shellcheck source=scripts/compose-lib.sh
 . "$(dirname "$0")/compose-lib.sh"
@@ -31,7 +33,9 @@ zk_image="zookeeper:3.8"
 klassik_image="klassik:local"
 brokers=(kafka1 kafka2 kafka3)
 broker_ports=("${KLASSIK_KAFKA1_PORT:-9092}" "${KLASSIK_KAFKA2_PORT:-9093}" "${KLASSIK_KAFKA3_PORT:-9094}")
+http_ports=("${KLASSIK_KAFKA1_HTTP_PORT:-9404}" "${KLASSIK_KAFKA2_HTTP_PORT:-9405}" "${KLASSIK_KAFKA3_HTTP_PORT:-9406}")
 zk_port="${KLASSIK_ZK_PORT:-2181}"
+ui_port="${KLASSIK_UI_PORT:-8080}"
 zk_nodes=(zoo1 zoo2 zoo3)
 started=$(date +%s)
 
@@ -46,8 +50,8 @@ port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 # Ports taken by something other than this project's own containers make `up` fail halfway.
 if [[ -z "$(compose ps -q 2>/dev/null)" ]]; then
-    for p in "$zk_port" "${broker_ports[@]}"; do
-        port_open "$p" && die "127.0.0.1:$p is already in use; stop what listens there or move the cluster (KLASSIK_ZK_PORT, KLASSIK_KAFKA1_PORT, KLASSIK_KAFKA2_PORT, KLASSIK_KAFKA3_PORT)"
+    for p in "$zk_port" "${broker_ports[@]}" "${http_ports[@]}" "$ui_port"; do
+        port_open "$p" && die "127.0.0.1:$p is already in use; stop what listens there or move the cluster (KLASSIK_ZK_PORT, KLASSIK_KAFKA1_PORT, KLASSIK_KAFKA2_PORT, KLASSIK_KAFKA3_PORT, KLASSIK_KAFKA1_HTTP_PORT, KLASSIK_KAFKA2_HTTP_PORT, KLASSIK_KAFKA3_HTTP_PORT, KLASSIK_UI_PORT)"
     done
 fi
 
@@ -135,7 +139,7 @@ registered_brokers() {
 }
 fail_with_logs() {
     say "$(basename "$0"): $*"
-    for s in "${zk_nodes[@]}" "${brokers[@]}"; do
+    for s in "${zk_nodes[@]}" "${brokers[@]}" ui; do
         say "---- $s ($(state "$s")): last log lines"
         compose logs --no-color --tail=15 "$s" >&2 2>&1 || true
     done
@@ -143,21 +147,21 @@ fail_with_logs() {
     exit 1
 }
 
-say "==> waiting up to ${wait_timeout}s for ZooKeeper's quorum and three registered brokers ($(elapsed))"
+say "==> waiting up to ${wait_timeout}s for ZooKeeper's quorum, three registered brokers and the classroom ($(elapsed))"
 deadline=$(( $(date +%s) + wait_timeout ))
 phase=zookeeper
 while :; do
     if (( $(date +%s) > deadline )); then
         fail_with_logs "the cluster was not usable within ${wait_timeout}s (waiting for: $phase)"
     fi
-    for s in "${brokers[@]}"; do
+    for s in "${brokers[@]}" ui; do
         st=$(state "$s")
         if [[ "$st" == exited* || "$st" == dead* ]]; then
-            fail_with_logs "broker $s stopped ($st)"
+            fail_with_logs "$s stopped ($st)"
         fi
         # restart: on-failure brings a broker back after a failed start; a few are tolerated.
         if (( $(restarts "$s") >= 3 )); then
-            fail_with_logs "broker $s keeps failing (restarted $(restarts "$s") times)"
+            fail_with_logs "$s keeps failing (restarted $(restarts "$s") times)"
         fi
     done
     case "$phase" in
@@ -178,8 +182,12 @@ while :; do
         ;;
     ports)
         ok=1
-        for p in "${broker_ports[@]}"; do port_open "$p" || ok=0; done
-        if (( ok )); then break; fi
+        for p in "${broker_ports[@]}" "${http_ports[@]}"; do port_open "$p" || ok=0; done
+        if (( ok )); then phase=classroom; continue; fi
+        ;;
+    classroom)
+        # Its health check: a ZooKeeper session (klassik healthcheck --http .../healthz).
+        if [[ "$(state ui)" == running/healthy ]] && port_open "$ui_port"; then break; fi
         ;;
     esac
     sleep 1
@@ -193,6 +201,9 @@ cat >&2 <<MSG
   brokers     127.0.0.1:${broker_ports[0]}, 127.0.0.1:${broker_ports[1]}, 127.0.0.1:${broker_ports[2]}  (bootstrap: localhost:${broker_ports[0]})
   zookeeper   127.0.0.1:$zk_port, cluster under /klassik (zookeeper.connect 127.0.0.1:$zk_port/klassik)
               $COMPOSE_BASE -p $COMPOSE_PROJECT_NAME exec zoo1 zkCli.sh -server 127.0.0.1:2181 ls /klassik/brokers/ids
+  broker HTTP 127.0.0.1:${http_ports[0]}, 127.0.0.1:${http_ports[1]}, 127.0.0.1:${http_ports[2]}  (/metrics, /healthz; registered as jmx_port)
   logs        $COMPOSE_BASE -p $COMPOSE_PROJECT_NAME logs -f kafka1
   stop        ${down_env}scripts/compose-down.sh        (add -v to delete the data volumes)
+
+Classroom: http://127.0.0.1:${ui_port}/
 MSG

@@ -31,6 +31,39 @@ type BrokerInfo struct {
 	Features map[string]string
 }
 
+// HTTPAddrs are where the broker's HTTP listener (metrics.listener, registered in jmx_port)
+// may be reached, as host:port: the jmx_port on the registration's host, then on the host of
+// each other advertised endpoint, without repeats. A wildcard or empty host
+// stands for the loopback address 127.0.0.1. Nil when jmx_port is unset. Several
+// candidates matter where one network names a broker differently from another (in docker
+// compose the registration's host is the in-network kafka1, the host sees localhost): the
+// caller takes one it can reach (classroom/event.HTTPBase).
+func (b BrokerInfo) HTTPAddrs() []string {
+	if b.JmxPort <= 0 {
+		return nil
+	}
+	hosts := []string{b.Host}
+	for _, e := range b.Endpoints {
+		hosts = append(hosts, e.Host)
+	}
+	var out []string
+	seen := map[string]bool{}
+	for i, h := range hosts {
+		if i == 0 && h == "" && len(hosts) > 1 {
+			continue // no PLAINTEXT host: the endpoints say where the broker is
+		}
+		if h == "" || h == "0.0.0.0" || h == "::" {
+			h = "127.0.0.1"
+		}
+		a := formatAddress(h, b.JmxPort)
+		if !seen[a] {
+			seen[a] = true
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
 // Endpoint is one advertised listener.
 type Endpoint struct {
 	ListenerName     string // defaults to SecurityProtocol

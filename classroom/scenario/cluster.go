@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"slices"
@@ -13,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/klassik/klassik/classroom/event"
 	"github.com/klassik/klassik/zkclient"
 	"github.com/rs/zerolog"
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -99,20 +99,29 @@ func (r *runner) brokerIDs() []int32 {
 	return ids
 }
 
-// httpBase is a broker's HTTP listener (metrics.listener) from its registration: the host
-// of its first endpoint and the port in jmx_port.
-func httpBase(info zkclient.BrokerInfo) (string, error) {
-	if info.JmxPort <= 0 {
-		return "", fmt.Errorf("broker %d registered no HTTP listener (jmx_port %d): set metrics.listener", info.ID, info.JmxPort)
+// httpBase is a broker's HTTP listener (metrics.listener) from its registration: the port in
+// jmx_port on the first of the registration's hosts that answers from here (in docker
+// compose that is kafkaN inside the network, localhost on the host). Found once per
+// registration (broker epoch).
+func (r *runner) httpBase(ctx context.Context, info zkclient.BrokerInfo) (string, error) {
+	key := fmt.Sprintf("%d/%d/%s", info.ID, info.Epoch, strings.Join(info.HTTPAddrs(), ","))
+	r.httpMu.Lock()
+	base, ok := r.httpBases[key]
+	r.httpMu.Unlock()
+	if ok {
+		return base, nil
 	}
-	host := info.Host
-	if host == "" && len(info.Endpoints) > 0 {
-		host = info.Endpoints[0].Host
+	base, err := event.HTTPBase(ctx, info.HTTPAddrs(), 2*time.Second)
+	if err != nil {
+		return "", fmt.Errorf("broker %d: %w", info.ID, err)
 	}
-	if host == "" || host == "0.0.0.0" || host == "::" {
-		host = "127.0.0.1"
+	r.httpMu.Lock()
+	if r.httpBases == nil {
+		r.httpBases = map[string]string{}
 	}
-	return "http://" + net.JoinHostPort(host, strconv.Itoa(int(info.JmxPort))), nil
+	r.httpBases[key] = base
+	r.httpMu.Unlock()
+	return base, nil
 }
 
 // fault posts one fault to a broker's HTTP listener.
@@ -121,7 +130,7 @@ func (r *runner) fault(ctx context.Context, broker int32, name string, q url.Val
 	if !ok {
 		return fmt.Errorf("broker %d is not registered in ZooKeeper", broker)
 	}
-	base, err := httpBase(info)
+	base, err := r.httpBase(ctx, info)
 	if err != nil {
 		return err
 	}

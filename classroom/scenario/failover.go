@@ -56,7 +56,18 @@ func killLeader(ctx context.Context, r *runner) (bool, string, error) {
 	}
 	r.say(KindObserve, "%s-%d state znode: leader %d, leader epoch %d -> %d, ISR %v, zkVersion %d -> %d (%.1f s after the kill)",
 		r.topic, r.partition, st.Leader, before.LeaderEpoch, st.LeaderEpoch, st.ISR, before.ZkVersion, st.ZkVersion, time.Since(start).Seconds())
-	_, gotCause := r.electedAfter(ctx, start, 10*time.Second, fmt.Sprintf("broker %d failed", old))
+	// The cause is "broker N failed"; or, when the broker was restarted at once (a
+	// supervisor, compose's restart policy) and registered again as its old session expired,
+	// the controller saw one change of /brokers/ids with a new broker epoch and failed over
+	// a bounced broker (KafkaController.processBrokerChange, bouncedBrokerIds).
+	failed, bounced := fmt.Sprintf("broker %d failed", old), fmt.Sprintf("broker %d re-registered with a new session", old)
+	elected := r.about(event.LeaderElected)
+	why, gotCause := r.waitEvent(ctx, start, 10*time.Second, func(e event.Event) bool {
+		return elected(e) && (contains(e.Cause, failed) || contains(e.Cause, bounced))
+	})
+	if gotCause && contains(why.Cause, bounced) {
+		r.say(KindObserve, "Broker %d was restarted and registered again as its old session expired: the controller failed it over as a bounced broker", old)
+	}
 	if !gotCause && wasController {
 		// The leader was also the controller: its successor found the partition leaderless
 		// when it loaded the cluster (onControllerFailover), so that is the cause it gives.
@@ -72,7 +83,7 @@ func killLeader(ctx context.Context, r *runner) (bool, string, error) {
 	case !inISR:
 		return false, fmt.Sprintf("broker %d became leader but was not in the ISR %v", st.Leader, before.ISR), nil
 	case !gotCause:
-		return false, fmt.Sprintf("broker %d leads, but no leader-elected event gave the cause \"broker %d failed\"", st.Leader, old), nil
+		return false, fmt.Sprintf("broker %d leads, but no leader-elected event gave the cause \"broker %d failed\" (or re-registered)", st.Leader, old), nil
 	}
 	return true, fmt.Sprintf("Broker %d (from the ISR %v) leads %s-%d with leader epoch %d after broker %d was killed", st.Leader, before.ISR, r.topic, r.partition, st.LeaderEpoch, old), nil
 }

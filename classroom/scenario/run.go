@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/klassik/klassik/zkclient"
@@ -30,6 +31,9 @@ type runner struct {
 	tl           *timeline
 	followCtx    context.Context
 	cancelFollow context.CancelFunc
+
+	httpMu    sync.Mutex
+	httpBases map[string]string // registration -> its reachable HTTP listener
 }
 
 func (r *runner) say(kind, format string, args ...any) {

@@ -34,7 +34,7 @@ func (r *runner) followAll(ctx context.Context) {
 		r.tl = &timeline{since: time.Now().Add(-time.Second), changed: make(chan struct{}), follow: map[int32]bool{}}
 	}
 	for id, info := range r.brokers() {
-		base, err := httpBase(info)
+		base, err := r.httpBase(ctx, info)
 		if err != nil {
 			r.say(KindObserve, "cannot follow broker %d's events: %v", id, err)
 			continue

@@ -5,6 +5,7 @@ import (
 	"embed"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io/fs"
 	"net"
 	"net/http"
@@ -106,6 +107,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /api/zk", s.serveZNode)
 	mux.HandleFunc("GET /api/scenarios", s.serveScenarios)
 	mux.HandleFunc("POST /api/scenarios/{name}/run", s.serveRun)
+	mux.HandleFunc("GET /healthz", s.serveHealth)
 	return mux
 }
 
@@ -211,6 +213,22 @@ func (s *Server) serveClusterStream(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
+}
+
+// serveHealth is GET /healthz, for container health checks: 200 while the classroom has a
+// ZooKeeper session (the page is then current), 503 while it is reconnecting. The brokers do
+// not count: the classroom is meant to keep working while they die.
+func (s *Server) serveHealth(w http.ResponseWriter, r *http.Request) {
+	s.zk.mu.Lock()
+	connected := s.zk.view.connected
+	s.zk.mu.Unlock()
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	if !connected {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		fmt.Fprintln(w, "reconnecting to ZooKeeper")
+		return
+	}
+	fmt.Fprintln(w, "ok: ZooKeeper session open")
 }
 
 func writeJSON(w http.ResponseWriter, v any) {

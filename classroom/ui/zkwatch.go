@@ -236,9 +236,16 @@ func (w *watcher) children(path string) ([]string, error) {
 	}
 	kids, _, ch, err := w.conn.ChildrenW(w.p(path))
 	if errors.Is(err, zk.ErrNoNode) {
-		_, _, ch, err = w.conn.ExistsW(w.p(path))
+		// Not there yet (a classroom started before the first broker made the cluster's
+		// znodes): an exists watch, fired as a children watch, so that the creation is
+		// read as the list it starts.
+		var found bool
+		found, _, ch, err = w.conn.ExistsW(w.p(path))
 		if err == nil {
-			w.arm("d:"+path, false, path, ch)
+			w.arm(key, true, path, ch)
+			if found { // created in between: the next read lists it
+				return w.children(path)
+			}
 		}
 		return nil, err
 	}
@@ -369,14 +376,14 @@ func (w *watcher) readBroker(f fire) error {
 	}
 	b.info, b.alive, b.owner, b.czxid, b.ctime = info, true, st.EphemeralOwner, st.Czxid, st.Ctime
 	b.httpURL = ""
-	if info.JmxPort > 0 {
-		host := info.Host
-		if host == "" && len(info.Endpoints) > 0 {
-			host = info.Endpoints[0].Host
-		}
-		b.httpURL = "http://" + joinHostPort(host, info.JmxPort)
+	addrs := info.HTTPAddrs()
+	if len(addrs) > 0 {
+		b.httpURL = "http://" + addrs[0]
 	}
 	w.mu.Unlock()
+	if len(addrs) > 1 {
+		go w.findHTTP(id, st.Czxid, addrs)
+	}
 	if fresh {
 		var eps []string
 		for _, e := range info.Endpoints {
@@ -388,6 +395,29 @@ func (w *watcher) readBroker(f fire) error {
 				id, f.path, strings.Join(eps, ","), st.EphemeralOwner, st.Czxid)})
 	}
 	return nil
+}
+
+// findHTTP looks for the registration's address of the broker's HTTP listener that answers
+// from here (the first one stands meanwhile), off the watcher's goroutine, and takes it if
+// the broker has not registered again since.
+func (w *watcher) findHTTP(id int32, czxid int64, addrs []string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	base, err := event.HTTPBase(ctx, addrs, 2*time.Second)
+	if err != nil {
+		w.log.Warn().Err(err).Int32("broker", id).Msg("broker HTTP listener")
+		return
+	}
+	w.mu.Lock()
+	b := w.view.brokers[id]
+	moved := b != nil && b.czxid == czxid && b.httpURL != base
+	if moved {
+		b.httpURL = base
+	}
+	w.mu.Unlock()
+	if moved {
+		w.change()
+	}
 }
 
 func (w *watcher) readController(f fire) error {

@@ -1,7 +1,8 @@
 // Package compose is the smoke test of the docker compose setup (docker-compose.yml,
 // scripts/compose-up.sh, docker/): it starts the cluster the way the README says, from
 // nothing, under a Compose project of its own, and checks that a client on the host can use
-// it, including through the loss of one broker.
+// it, including through the loss of one broker, and that the classroom (the ui service)
+// shows what ZooKeeper says and runs a scenario that kills a broker.
 //
 // It needs Docker and Compose (v2 or docker-compose 1.29) and is skipped unless
 // KLASSIK_COMPOSE=1, so that `go test ./...` never starts containers by accident:
@@ -48,7 +49,7 @@ func TestComposeSmoke(t *testing.T) {
 	root := repoRoot(t)
 	env := composeEnv(t)
 	ports := []string{env["KLASSIK_KAFKA1_PORT"], env["KLASSIK_KAFKA2_PORT"], env["KLASSIK_KAFKA3_PORT"]}
-	t.Logf("compose project %s, zookeeper 127.0.0.1:%s, brokers 127.0.0.1:%s", env["COMPOSE_PROJECT_NAME"], env["KLASSIK_ZK_PORT"], strings.Join(ports, ","))
+	t.Logf("compose project %s, zookeeper 127.0.0.1:%s, brokers 127.0.0.1:%s, classroom 127.0.0.1:%s", env["COMPOSE_PROJECT_NAME"], env["KLASSIK_ZK_PORT"], strings.Join(ports, ","), env["KLASSIK_UI_PORT"])
 
 	// Registered before up, so it runs however far up got.
 	t.Cleanup(func() {
@@ -69,6 +70,10 @@ func TestComposeSmoke(t *testing.T) {
 	t.Logf("scripts/compose-up.sh (%s):\n%s", upTook.Round(time.Second), out)
 	if err != nil {
 		t.Fatalf("scripts/compose-up.sh: %v", err)
+	}
+	wantURL := "Classroom: http://127.0.0.1:" + env["KLASSIK_UI_PORT"] + "/"
+	if lines := strings.Split(strings.TrimSpace(out), "\n"); lines[len(lines)-1] != wantURL {
+		t.Errorf("compose-up.sh's last line is %q, want %q", lines[len(lines)-1], wantURL)
 	}
 
 	seeds := make([]string, len(ports))
@@ -117,6 +122,14 @@ func TestComposeSmoke(t *testing.T) {
 	consume(t, ctx, seeds, map[string]bool{"a": true}, perRound)
 	t.Logf("produced and consumed %d records with all three brokers up", perRound)
 
+	// 4b. The classroom agrees with ZooKeeper; a scenario from the host kills a leader and the
+	// restart policy brings it back; a scenario from the page's button runs inside the network.
+	classroomStart := time.Now()
+	checkClassroom(t, ctx, env, perRound)
+	killLeaderScenario(t, ctx, root, env, seeds)
+	uiScenario(t, ctx, env, "preferred-leader-election", 1)
+	classroomTook := time.Since(classroomStart)
+
 	// 5. Stop kafka2 (SIGTERM: controlled shutdown); acks=all keeps working with ISR 2 = min ISR.
 	stopStart := time.Now()
 	if out, err := run(root, env, 3*time.Minute, "bash", "-c", `. scripts/compose-lib.sh && compose_cmd && compose stop kafka2`); err != nil {
@@ -146,8 +159,8 @@ func TestComposeSmoke(t *testing.T) {
 	// For the closing note: how long to a usable cluster, and how big the images are.
 	images, _ := run(root, env, time.Minute, "docker", "image", "ls", "--format", "{{.Repository}}:{{.Tag}}\t{{.Size}}", "klassik")
 	zkImages, _ := run(root, env, time.Minute, "docker", "image", "ls", "--format", "{{.Repository}}:{{.Tag}}\t{{.Size}}", "zookeeper")
-	t.Logf("timings: compose-up.sh %s; run command to three brokers in Metadata %s; stop kafka2 to leaders moved %s",
-		upTook.Round(100*time.Millisecond), usable.Round(100*time.Millisecond), failoverTook.Round(100*time.Millisecond))
+	t.Logf("timings: compose-up.sh %s; run command to three brokers in Metadata %s; classroom checks and two scenarios %s; stop kafka2 to leaders moved %s",
+		upTook.Round(100*time.Millisecond), usable.Round(100*time.Millisecond), classroomTook.Round(100*time.Millisecond), failoverTook.Round(100*time.Millisecond))
 	t.Logf("images:\n%s%s", images, zkImages)
 }
 
@@ -158,23 +171,26 @@ func composeEnv(t *testing.T) map[string]string {
 		"COMPOSE_PROJECT_NAME": fmt.Sprintf("klassiksmoke%d%d", os.Getpid(), time.Now().Unix()%100000),
 		"KLASSIK_WAIT_TIMEOUT": "300",
 	}
-	names := []string{"KLASSIK_ZK_PORT", "KLASSIK_KAFKA1_PORT", "KLASSIK_KAFKA2_PORT", "KLASSIK_KAFKA3_PORT"}
-	defaults := []int{2181, 9092, 9093, 9094}
+	names := []string{"KLASSIK_ZK_PORT", "KLASSIK_KAFKA1_PORT", "KLASSIK_KAFKA2_PORT", "KLASSIK_KAFKA3_PORT",
+		"KLASSIK_KAFKA1_HTTP_PORT", "KLASSIK_KAFKA2_HTTP_PORT", "KLASSIK_KAFKA3_HTTP_PORT", "KLASSIK_UI_PORT"}
+	defaults := []int{2181, 9092, 9093, 9094, 9404, 9405, 9406, 8080}
 	free := true
 	for _, p := range defaults {
 		if !portFree(p) {
 			free = false
 		}
 	}
+	taken := map[int]bool{}
 	for i, n := range names {
 		p := defaults[i]
-		if !free {
+		for !free && (p == defaults[i] || taken[p]) {
 			p = freePort(t)
 		}
+		taken[p] = true
 		env[n] = strconv.Itoa(p)
 	}
 	if !free {
-		t.Logf("one of 127.0.0.1:2181,9092-9094 is taken: using free ports instead")
+		t.Logf("one of 127.0.0.1:2181,9092-9094,9404-9406,8080 is taken: using free ports instead")
 	}
 	return env
 }

@@ -3,7 +3,10 @@ package tools
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"reflect"
 	"strings"
 	"testing"
@@ -689,5 +692,36 @@ func TestProducerOpts(t *testing.T) {
 	}
 	if got := rootCause(errors.New("broker is too old; the broker has already indicated")); !strings.Contains(got.Error(), "does not support") {
 		t.Errorf("rootCause %v", got)
+	}
+}
+
+// TestHealthcheckHTTP: --http is healthy on a 2xx answer only, and says why otherwise.
+func TestHealthcheckHTTP(t *testing.T) {
+	up := true
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !up {
+			http.Error(w, "reconnecting to ZooKeeper", http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "ok: ZooKeeper session open")
+	}))
+	defer srv.Close()
+	code, out, errOut := runCmd(t, "healthcheck", "--http", srv.URL+"/healthz")
+	if code != 0 || !strings.Contains(out, "healthy: GET "+srv.URL+"/healthz answered 200 OK: ok: ZooKeeper session open") {
+		t.Fatalf("up: code %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	up = false
+	code, _, errOut = runCmd(t, "healthcheck", "--http", srv.URL+"/healthz")
+	if code != 1 || !strings.Contains(errOut, "503 Service Unavailable: reconnecting to ZooKeeper") {
+		t.Fatalf("503: code %d, stderr %q", code, errOut)
+	}
+	srv.Close()
+	code, _, errOut = runCmd(t, "healthcheck", "--http", srv.URL+"/healthz", "--timeout-ms", "1000")
+	if code != 1 || !strings.HasPrefix(errOut, "unhealthy: GET ") {
+		t.Fatalf("closed: code %d, stderr %q", code, errOut)
+	}
+	code, _, errOut = runCmd(t, "healthcheck", "--http", "localhost:8080")
+	if code != 1 || !strings.Contains(errOut, "http:// or https:// URL") {
+		t.Fatalf("no scheme: code %d, stderr %q", code, errOut)
 	}
 }
