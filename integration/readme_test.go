@@ -35,19 +35,24 @@ func quickstartBlocks(t *testing.T) []string {
 // TestREADMEQuickstart runs every shell block of the README's quickstart, in order, against a
 // three-broker cluster, so the quickstart stays true. The blocks that start and stop the
 // compose cluster (make up, make down) are the compose smoke test's to check
-// (integration/compose); here the harness's cluster stands in for it, reached by rewriting
-// localhost:9092 and localhost:2181 to its addresses and bin/klassik to the built binary.
+// (integration/compose); here the harness's cluster stands in for it (its brokers with HTTP
+// listeners and fault endpoints, as in compose, and a `klassik ui`), reached by rewriting
+// localhost:9092, localhost:2181 and the classroom's http://127.0.0.1:8080 to its addresses
+// and bin/klassik to the built binary. At the end the page is photographed
+// (readme-classroom.png in ArtifactsDir; docs/classroom.png is such a picture).
 func TestREADMEQuickstart(t *testing.T) {
 	blocks := quickstartBlocks(t)
 	if len(blocks) < 8 {
 		t.Fatalf("found only %d shell blocks in the quickstart", len(blocks))
 	}
-	c := NewCluster(t, Brokers(3))
+	c := NewCluster(t, Brokers(3), ClassroomBrokers())
 	c.WaitForBrokers(3)
+	ui := c.StartUI(t)
 	zk := c.zkAddrs()[0] + c.Chroot()
 	rewrite := strings.NewReplacer(
 		"localhost:9092", c.Bootstrap()[0],
 		"localhost:2181/klassik", zk,
+		"http://127.0.0.1:8080", ui.URL,
 		"bin/klassik", klassikBin,
 	)
 	ran := 0
@@ -71,6 +76,13 @@ func TestREADMEQuickstart(t *testing.T) {
 	if ran == 0 {
 		t.Fatal("no quickstart block ran")
 	}
+	if _, err := os.Stat(chromiumPath()); err != nil {
+		t.Logf("no Chromium at %s: no picture of the classroom", chromiumPath())
+		return
+	}
+	page := OpenPage(t, ui.URL)
+	page.WaitFor(30*time.Second, func() error { return agreesWithZooKeeper(t, c, page) })
+	page.Screenshot("readme-classroom")
 }
 
 // checkQuickstartOutput asserts what a reader following the quickstart would look for.
@@ -85,6 +97,9 @@ func checkQuickstartOutput(t *testing.T, block, out string) {
 		"hello from kafka-python":                                     "2 hello from kafka-python 2",
 		"ls /brokers/ids":                                             "[1, 2, 3]",
 		"partitions/0/state":                                          `"leader_epoch"`,
+		"/api/cluster":                                                "live brokers [1, 2, 3]",
+		"scenario run kill-leader":                                    "\nPASS: ",
+		"scenario list":                                               "preferred-leader-election",
 	}
 	for marker, expect := range want {
 		if strings.Contains(block, marker) && !strings.Contains(out, expect) {
