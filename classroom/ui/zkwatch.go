@@ -203,7 +203,7 @@ func (w *watcher) get(path string) (data []byte, st *zk.Stat, ok bool, err error
 			w.arm(key, false, path, ch)
 		} else if errors.Is(err, zk.ErrNoNode) {
 			var found bool
-			found, st, ch, err = w.conn.ExistsW(w.p(path))
+			found, _, ch, err = w.conn.ExistsW(w.p(path))
 			if err != nil {
 				return nil, nil, false, err
 			}
