@@ -74,20 +74,7 @@ func (l offsetsLog) Append(ctx context.Context, p int32, batch []byte) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, offsetCommitTimeout)
 	defer cancel()
-	for {
-		part.mu.Lock()
-		ch := part.changed
-		done, err := part.ackStateLocked(res.LastOffset)
-		part.mu.Unlock()
-		if done {
-			return err
-		}
-		select {
-		case <-ch:
-		case <-ctx.Done():
-			return kerr.RequestTimedOut
-		}
-	}
+	return part.awaitHW(ctx, res.LastOffset)
 }
 
 func (l offsetsLog) Read(p int32, offset int64, maxBytes int) ([]byte, int64, error) {
