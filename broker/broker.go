@@ -16,6 +16,7 @@ import (
 	"github.com/klassik/klassik/conf"
 	"github.com/klassik/klassik/coordinator/controller"
 	"github.com/klassik/klassik/coordinator/group"
+	"github.com/klassik/klassik/coordinator/transaction"
 	"github.com/klassik/klassik/internal/backoff"
 	"github.com/klassik/klassik/logstore"
 	"github.com/klassik/klassik/wire"
@@ -39,6 +40,7 @@ type Broker struct {
 	pids         *producerIDs
 	channel      *controllerChannel
 	groups       *group.Coordinator
+	txns         *transaction.Coordinator
 
 	// txnCompletion, when set, is told after WriteTxnMarkers wrote a producer's markers to
 	// partitions of __consumer_offsets (Kafka's GroupCoordinator.scheduleHandleTxnCompletion):
@@ -133,6 +135,7 @@ func (b *Broker) Start() (err error) {
 		OffsetsRetentionCheckIntervalMs: 600000,
 		Events:                          b.bus,
 	}, offsetsLog{b}, b.base)
+	b.txns = b.newTransactionCoordinator()
 
 	if err = b.startListeners(); err != nil {
 		return err
@@ -369,6 +372,9 @@ func (b *Broker) closeAll() {
 	}
 	b.fetchers.close()
 	b.channel.close()
+	if b.txns != nil {
+		b.txns.Close()
+	}
 	if b.groups != nil {
 		b.groups.Close()
 	}

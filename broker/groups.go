@@ -98,9 +98,11 @@ func (l offsetsLog) LogStartOffset(p int32) (int64, error) {
 	return part.log.LogStartOffset(), nil
 }
 
-// groupLeadershipChanged tells the group coordinator when this broker starts or stops leading
-// a partition of __consumer_offsets (Kafka's onLeadershipChange callback).
-func (b *Broker) groupLeadershipChanged(tp topicPartition, leader bool, epoch int32) {
+// coordinatorLeadershipChanged tells the group and transaction coordinators when this broker
+// starts or stops leading a partition of their internal topics (Kafka's onLeadershipChange
+// callbacks).
+func (b *Broker) coordinatorLeadershipChanged(tp topicPartition, leader bool, epoch int32) {
+	b.txnLeadershipChanged(tp, leader, epoch)
 	if tp.topic != offsetsTopic || b.groups == nil {
 		return
 	}

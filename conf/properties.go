@@ -289,6 +289,12 @@ var table = []*property{
 		doc: "The longest metadata string an offset commit may carry; a longer one is refused with OFFSET_METADATA_TOO_LARGE."},
 	{name: "transactional.id.expiration.ms", kind: kindInt, def: "604800000", field: func(c *Config) any { return &c.TransactionalIDExpirationMs },
 		check: atLeast(1), doc: "How long an idle transactional id is kept."},
+	{name: "transaction.max.timeout.ms", kind: kindInt, def: "900000", field: func(c *Config) any { return &c.TransactionMaxTimeoutMs },
+		check: atLeast(1), doc: "The longest transaction.timeout.ms a producer may ask for; InitProducerId with a longer one answers INVALID_TRANSACTION_TIMEOUT."},
+	{name: "transaction.abort.timed.out.transaction.cleanup.interval.ms", kind: kindInt, def: "10000", field: func(c *Config) any { return &c.TransactionAbortTimedOutTransactionCleanupIntervalMs },
+		check: atLeast(1), doc: "How often the transaction coordinator looks for transactions past their timeout and aborts them."},
+	{name: "transaction.remove.expired.transaction.cleanup.interval.ms", kind: kindInt, def: "3600000", field: func(c *Config) any { return &c.TransactionRemoveExpiredTransactionCleanupIntervalMs },
+		check: atLeast(1), doc: "How often the transaction coordinator removes transactional ids idle for transactional.id.expiration.ms."},
 	{name: "producer.id.expiration.ms", kind: kindInt, def: "86400000", field: func(c *Config) any { return &c.ProducerIDExpirationMs },
 		check: atLeast(1), doc: "How long an idle producer id's state is kept."},
 
