@@ -118,6 +118,7 @@ func (c *Cluster) newBroker(id int32, extra bool) *Broker {
 		{"offsets.topic.num.partitions", 5},
 		{"transaction.state.log.replication.factor", rf},
 		{"transaction.state.log.min.isr", 1},
+		{"transaction.state.log.num.partitions", 5},
 		{"group.initial.rebalance.delay.ms", 0},
 	}
 	for _, o := range c.config {

@@ -1,0 +1,125 @@
+package integration
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// Transactions end to end with franz-go against three brokers: a transactional producer
+// commits, aborts and commits again; a read_committed consumer sees exactly the committed
+// records and read_uncommitted sees all; a second producer with the same transactional.id
+// fences the first, whose next commit fails with PRODUCER_FENCED (or INVALID_PRODUCER_EPOCH)
+// and whose open transaction is aborted.
+func TestTransactionsFranzGo(t *testing.T) {
+	c := NewCluster(t, Brokers(3))
+	topic := topicName(t, "txn")
+	minISR := "2"
+	c.CreateTopic(t, topic, 3, 3, map[string]*string{"min.insync.replicas": &minISR})
+	waitFullISR(t, c, topic, 3)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+
+	txnID := "tx-" + topic
+	p1 := c.Client(t, kgo.TransactionalID(txnID), kgo.DefaultProduceTopic(topic), kgo.TransactionTimeout(60*time.Second))
+	txn := func(p *kgo.Client, prefix string, n int, commit bool) error {
+		if err := p.BeginTransaction(); err != nil {
+			return err
+		}
+		for i := 0; i < n; i++ {
+			p.Produce(ctx, &kgo.Record{Key: []byte(fmt.Sprint(i)), Value: []byte(fmt.Sprintf("%s-%d", prefix, i))}, nil)
+		}
+		if err := p.Flush(ctx); err != nil {
+			return err
+		}
+		return p.EndTransaction(ctx, kgo.TransactionEndTry(commit))
+	}
+	start := time.Now()
+	if err := txn(p1, "first", 100, true); err != nil {
+		t.Fatalf("first transaction: %v", err)
+	}
+	t.Logf("MEASURE first transaction (InitProducerId, __transaction_state creation, 100 records, commit): %v", time.Since(start))
+	if err := txn(p1, "aborted", 50, false); err != nil {
+		t.Fatalf("aborted transaction: %v", err)
+	}
+	if err := txn(p1, "second", 100, true); err != nil {
+		t.Fatalf("second transaction: %v", err)
+	}
+
+	// Fencing: p2 takes the id while p1 has a transaction open.
+	if err := p1.BeginTransaction(); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 10; i++ {
+		p1.Produce(ctx, &kgo.Record{Value: []byte(fmt.Sprintf("zombie-%d", i))}, nil)
+	}
+	if err := p1.Flush(ctx); err != nil {
+		t.Fatalf("zombie's records: %v", err)
+	}
+	p2 := c.Client(t, kgo.TransactionalID(txnID), kgo.DefaultProduceTopic(topic), kgo.TransactionTimeout(60*time.Second))
+	if err := txn(p2, "third", 20, true); err != nil {
+		t.Fatalf("the new producer's transaction: %v", err)
+	}
+	err := p1.EndTransaction(ctx, kgo.TryCommit)
+	if !errors.Is(err, kerr.ProducerFenced) && !errors.Is(err, kerr.InvalidProducerEpoch) {
+		t.Fatalf("the fenced producer's commit: got %v, want PRODUCER_FENCED or INVALID_PRODUCER_EPOCH", err)
+	}
+	t.Logf("the fenced producer's commit: %v", err)
+
+	committed := consumeAll(t, c, topic, true, 220)
+	counts := map[string]int{}
+	for _, v := range committed {
+		counts[strings.SplitN(v, "-", 2)[0]]++
+	}
+	if counts["first"] != 100 || counts["second"] != 100 || counts["third"] != 20 || len(committed) != 220 {
+		t.Fatalf("read_committed saw %v (%d records), want first 100, second 100, third 20 and nothing else", counts, len(committed))
+	}
+	all := consumeAll(t, c, topic, false, 280)
+	counts = map[string]int{}
+	for _, v := range all {
+		counts[strings.SplitN(v, "-", 2)[0]]++
+	}
+	if counts["aborted"] != 50 || counts["zombie"] != 10 || len(all) != 280 {
+		t.Fatalf("read_uncommitted saw %v (%d records), want the 50 aborted and 10 zombie records too", counts, len(all))
+	}
+}
+
+// consumeAll reads topic from the start until want records arrived and no more come for a
+// second, and returns their values.
+func consumeAll(t *testing.T, c *Cluster, topic string, committed bool, want int) []string {
+	t.Helper()
+	opts := []kgo.Opt{kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart())}
+	if committed {
+		opts = append(opts, kgo.FetchIsolationLevel(kgo.ReadCommitted()))
+	}
+	cl := c.Client(t, opts...)
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	var out []string
+	for ctx.Err() == nil {
+		wait := 20 * time.Second
+		if len(out) >= want {
+			wait = time.Second
+		}
+		pctx, pcancel := context.WithTimeout(ctx, wait)
+		fs := cl.PollFetches(pctx)
+		pcancel()
+		if pctx.Err() != nil && len(out) >= want {
+			break
+		}
+		fs.EachRecord(func(r *kgo.Record) { out = append(out, string(r.Value)) })
+		for _, e := range fs.Errors() {
+			if !errors.Is(e.Err, context.DeadlineExceeded) {
+				t.Fatalf("fetch %s-%d: %v", e.Topic, e.Partition, e.Err)
+			}
+		}
+	}
+	return out
+}
