@@ -74,6 +74,8 @@ FUZZ_TARGETS := \
 	./coordinator/group/:FuzzOffsetsKey \
 	./coordinator/group/:FuzzOffsetsValue \
 	./coordinator/group/:FuzzLoadBatches \
+	./coordinator/transaction/:FuzzReplay \
+	./coordinator/transaction/:FuzzDecodeValue \
 	./broker/:FuzzValidateTopicConfig
 # A count, not a duration: a duration-bounded run can end in "context deadline exceeded" when a
 # worker is busy at the deadline on a loaded machine, which is not a finding.
