@@ -9,7 +9,11 @@
 //
 // It is its own module so that kfake never becomes a dependency of klassik.
 //
-//	cd bench && go run . [-records 1000000] [-size 100] [-partitions 3] [-brokers 1|3] [-klassik ../bin/klassik]
+//	cd bench && go run . [-records 1000000] [-size 100] [-partitions 3] [-brokers 1|3] [-transactional N] [-klassik ../bin/klassik]
+//
+// -transactional N makes the producer transactional (a transactional.id, a commit every N
+// records: Kafka's exactly-once write path, with AddPartitionsToTxn, EndTxn and the markers)
+// and the consumer read_committed.
 //
 // Both targets get the same client settings: franz-go's defaults (idempotent producer,
 // acks=all) without compression, so the bytes measured are the records' own. Every phase has
@@ -45,6 +49,7 @@ var (
 	phaseTimeout = flag.Duration("phase-timeout", 5*time.Minute, "deadline of each produce or consume phase")
 	keep         = flag.Bool("keep", false, "keep the temporary directory (broker and ZooKeeper logs)")
 	brokers      = flag.Int("brokers", 1, "klassik and kfake brokers: 1 (replication factor 1) or 3 (replication factor 3, min.insync.replicas 2)")
+	txnEvery     = flag.Int("transactional", 0, "produce transactionally, committing every N records, and consume read_committed (0: idempotent, no transactions)")
 )
 
 type result struct {
@@ -186,8 +191,12 @@ transaction.state.log.min.isr = 1
 	}
 	defer fake.Close()
 
-	fmt.Printf("franz-go client, %d records of %d bytes, %d partitions, idempotent acks=all, no compression\n",
-		*records, *size, *partitions)
+	mode := "idempotent acks=all"
+	if *txnEvery > 0 {
+		mode = fmt.Sprintf("transactional (a commit every %d records), consumer read_committed", *txnEvery)
+	}
+	fmt.Printf("franz-go client, %d records of %d bytes, %d partitions, %s, no compression\n",
+		*records, *size, *partitions, mode)
 	fmt.Printf("%d brokers each, replication factor %d (klassik: min.insync.replicas %d)\n\n", *brokers, rf, minISR)
 	fmt.Printf("%-8s %-8s %10s %9s %12s %8s\n", "target", "phase", "records", "seconds", "records/s", "MB/s")
 
@@ -262,8 +271,12 @@ func createTopic(addrs []string, topic string, rf int16) error {
 }
 
 func produce(target string, addrs []string) (result, error) {
-	cl, err := kgo.NewClient(kgo.SeedBrokers(addrs...), kgo.DefaultProduceTopic("bench"),
-		kgo.ProducerBatchCompression(kgo.NoCompression()), kgo.MaxBufferedRecords(100_000))
+	opts := []kgo.Opt{kgo.SeedBrokers(addrs...), kgo.DefaultProduceTopic("bench"),
+		kgo.ProducerBatchCompression(kgo.NoCompression()), kgo.MaxBufferedRecords(100_000)}
+	if *txnEvery > 0 {
+		opts = append(opts, kgo.TransactionalID("bench-"+target), kgo.TransactionTimeout(time.Minute))
+	}
+	cl, err := kgo.NewClient(opts...)
 	if err != nil {
 		return result{}, err
 	}
@@ -276,23 +289,45 @@ func produce(target string, addrs []string) (result, error) {
 	}
 	var failed atomic.Int64
 	var firstErr atomic.Pointer[error]
-	start := time.Now()
-	for range *records {
-		cl.Produce(ctx, &kgo.Record{Value: value}, func(_ *kgo.Record, err error) {
-			if err != nil {
-				failed.Add(1)
-				firstErr.CompareAndSwap(nil, &err)
-			}
-		})
+	promise := func(_ *kgo.Record, err error) {
+		if err != nil {
+			failed.Add(1)
+			firstErr.CompareAndSwap(nil, &err)
+		}
 	}
-	if err := cl.Flush(ctx); err != nil {
-		return result{}, fmt.Errorf("%s produce: %w", target, err)
+	phase := "produce"
+	start := time.Now()
+	if *txnEvery > 0 {
+		phase = "txn-prod"
+		for done := 0; done < *records; {
+			if err := cl.BeginTransaction(); err != nil {
+				return result{}, fmt.Errorf("%s begin transaction: %w", target, err)
+			}
+			n := min(*txnEvery, *records-done)
+			for range n {
+				cl.Produce(ctx, &kgo.Record{Value: value}, promise)
+			}
+			if err := cl.Flush(ctx); err != nil {
+				return result{}, fmt.Errorf("%s produce: %w", target, err)
+			}
+			if err := cl.EndTransaction(ctx, kgo.TryCommit); err != nil {
+				return result{}, fmt.Errorf("%s commit: %w", target, err)
+			}
+			done += n
+		}
+	} else {
+		for range *records {
+			cl.Produce(ctx, &kgo.Record{Value: value}, promise)
+		}
+		if err := cl.Flush(ctx); err != nil {
+			return result{}, fmt.Errorf("%s produce: %w", target, err)
+		}
 	}
 	took := time.Since(start)
 	if n := failed.Load(); n > 0 {
 		return result{}, fmt.Errorf("%s produce: %d records failed, first: %v", target, n, *firstErr.Load())
 	}
-	return result{target, "produce", *records, int64(*records) * int64(*size), took}, nil
+	return result{target, phase, *records, int64(*records) * int64(*size), took}, nil
 }
 
 func consume(target string, addrs []string) (result, error) {
@@ -300,8 +335,11 @@ func consume(target string, addrs []string) (result, error) {
 	for p := range int32(*partitions) {
 		offsets[p] = kgo.NewOffset().AtStart()
 	}
-	cl, err := kgo.NewClient(kgo.SeedBrokers(addrs...),
-		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{"bench": offsets}))
+	opts := []kgo.Opt{kgo.SeedBrokers(addrs...), kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{"bench": offsets})}
+	if *txnEvery > 0 {
+		opts = append(opts, kgo.FetchIsolationLevel(kgo.ReadCommitted()))
+	}
+	cl, err := kgo.NewClient(opts...)
 	if err != nil {
 		return result{}, err
 	}
