@@ -37,8 +37,10 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 var (
@@ -296,6 +298,11 @@ func produce(target string, addrs []string) (result, error) {
 		}
 	}
 	phase := "produce"
+	if *txnEvery > 0 {
+		if err := warmTxnCoordinator(ctx, cl, "bench-"+target); err != nil {
+			return result{}, fmt.Errorf("%s: %w", target, err)
+		}
+	}
 	start := time.Now()
 	if *txnEvery > 0 {
 		phase = "txn-prod"
@@ -328,6 +335,20 @@ func produce(target string, addrs []string) (result, error) {
 		return result{}, fmt.Errorf("%s produce: %d records failed, first: %v", target, n, *firstErr.Load())
 	}
 	return result{target, phase, *records, int64(*records) * int64(*size), took}, nil
+}
+
+// warmTxnCoordinator waits until the transactional id has a coordinator, so that the timed
+// phase does not include the creation of __transaction_state (which kfake has from the start).
+func warmTxnCoordinator(ctx context.Context, cl *kgo.Client, id string) error {
+	return poll(90*time.Second, func() error {
+		req := kmsg.NewPtrFindCoordinatorRequest()
+		req.CoordinatorType, req.CoordinatorKey = 1, id
+		resp, err := req.RequestWith(ctx, cl)
+		if err != nil {
+			return err
+		}
+		return kerr.ErrorForCode(resp.ErrorCode)
+	})
 }
 
 func consume(target string, addrs []string) (result, error) {
