@@ -252,8 +252,13 @@ func printTable(w io.Writer, headers []string, rows [][]string) {
 }
 
 // txnFailure is Kafka's printErrorAndExit(message, cause): the message, the cause, a period.
+// kadm's error of a request sent to one broker is that broker's error.
 func txnFailure(msg string, cause error) error {
-	return fmt.Errorf("%s: %v.", msg, rootCause(cause))
+	var se *kadm.ShardErrors
+	if errors.As(cause, &se) && len(se.Errs) == 1 {
+		cause = se.Errs[0].Err
+	}
+	return fmt.Errorf("%s: %s.", msg, strings.TrimSuffix(rootCause(cause).Error(), "."))
 }
 
 var listTransactionsHeaders = []string{"TransactionalId", "Coordinator", "ProducerId", "TransactionState"}

@@ -187,3 +187,12 @@ func TestFilterHanging(t *testing.T) {
 		t.Fatalf("row %q, want %q", rows[1], want)
 	}
 }
+
+// A failure reads as Kafka's: the sentence, the broker's error, one period.
+func TestTxnFailure(t *testing.T) {
+	se := &kadm.ShardErrors{Name: "DescribeProducers", Errs: []kadm.ShardError{{Err: kerr.UnknownTopicOrPartition}}}
+	got := txnFailure("Failed to describe producers for partition t-0 on leader", se).Error()
+	if want := "Failed to describe producers for partition t-0 on leader: UNKNOWN_TOPIC_OR_PARTITION: This server does not host this topic-partition."; got != want {
+		t.Fatalf("got %q\nwant %q", got, want)
+	}
+}
