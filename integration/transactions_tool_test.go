@@ -25,7 +25,7 @@ import (
 // writes the ABORT marker to the leader; then the LSO is the log end, describe-producers shows
 // no open transaction, and a read_committed consumer reads past it without the aborted
 // records. A second hanging transaction is aborted with the older brokers' form
-// (--producer-id, --producer-epoch, --coordinator-epoch -1).
+// (--producer-id, --producer-epoch, --coordinator-epoch -1); find-hanging then finds nothing.
 //
 // The transaction is opened without a transaction coordinator: a producer id from an
 // idempotent InitProducerId and a transactional batch produced with a raw Produce request.
@@ -158,6 +158,14 @@ func TestTransactionsToolAbortsHangingTransaction(t *testing.T) {
 	produce(nil, EncodeBatch(time.Now(), []byte("end")))
 	if got, end := lso(); got != end {
 		t.Fatalf("after the second abort: LSO %d, end %d", got, end)
+	}
+	// Nothing is open any more: find-hanging, even with no age limit, finds nothing, on the
+	// leaders and on the follower.
+	for _, args := range [][]string{{"--topic", topic}, {"--broker-id", strconv.Itoa(int(follower))}} {
+		out := tool(append([]string{"find-hanging", "--max-transaction-timeout", "0"}, args...)...)
+		if rows := txnToolRows(t, out, "Topic", "Partition", "ProducerId", "ProducerEpoch", "CoordinatorEpoch", "StartOffset", "LastTimestamp", "Duration(min)"); len(rows) != 0 {
+			t.Fatalf("find-hanging %q after the aborts: %q", args, rows)
+		}
 	}
 	want := []string{"p0", "p1", "end"}
 	if got := values(consumeUntil(t, c, topic, "end", kgo.FetchIsolationLevel(kgo.ReadCommitted()))); !slices.Equal(got, want) {
