@@ -100,7 +100,8 @@ throughput: build
 
 # franz-go's integration suite (github.com/twmb/franz-go/pkg/kgo at go.mod's version) against a
 # three-broker cluster started by the integration harness (TestKgoSuite). Not part of CI.
-# KGO_RUN / KGO_SKIP select tests (go test -run / -skip); transactions are skipped by default.
+# KGO_RUN / KGO_SKIP select tests (go test -run / -skip); transactions are skipped by default,
+# `make kgo-suite KGO_SKIP=` runs them too.
 KGO_RUN  ?= .
 KGO_SKIP ?= TestTxn
 kgo-suite:

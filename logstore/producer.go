@@ -326,3 +326,38 @@ func listSnapshots(fsys FS, dir string) ([]int64, error) {
 	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
 	return out, nil
 }
+
+// ProducerState is what the log knows of one producer (one entry of Kafka's
+// ProducerStateManager.activeProducers, as UnifiedLog.activeProducers reports it for
+// DescribeProducers, KIP-664).
+type ProducerState struct {
+	ProducerID    int64
+	ProducerEpoch int16
+	// LastSequence is the last sequence of the producer's last batch, -1 when the log holds no
+	// batch of this epoch (only a marker bumped it, or retention removed the batches).
+	LastSequence int32
+	// LastTimestamp is the max timestamp of the producer's last batch or marker.
+	LastTimestamp int64
+	// CoordinatorEpoch is the epoch of the coordinator that wrote the producer's last marker,
+	// -1 when none has.
+	CoordinatorEpoch int32
+	// CurrentTxnStartOffset is the first offset of the producer's open transaction, -1 none.
+	CurrentTxnStartOffset int64
+}
+
+// ActiveProducers is a snapshot of every producer the log tracks, by producer id ascending,
+// taken under the writer lock.
+func (l *Log) ActiveProducers() []ProducerState {
+	l.wmu.Lock()
+	defer l.wmu.Unlock()
+	out := make([]ProducerState, 0, len(l.producers.producers))
+	for id, e := range l.producers.producers {
+		last, _ := e.lastSeq()
+		out = append(out, ProducerState{
+			ProducerID: id, ProducerEpoch: e.epoch, LastSequence: last, LastTimestamp: e.lastTs,
+			CoordinatorEpoch: e.coordEpoch, CurrentTxnStartOffset: e.txnFirst,
+		})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ProducerID < out[j].ProducerID })
+	return out
+}

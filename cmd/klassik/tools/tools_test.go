@@ -44,7 +44,7 @@ func TestCommandsHaveHelp(t *testing.T) {
 			t.Errorf("%s --help: code %d, output %q", c.Name, code, out)
 		}
 	}
-	for _, want := range []string{"topics", "console-producer", "console-consumer", "consumer-groups", "configs", "zookeeper-shell", "producer-perf-test", "consumer-perf-test", "healthcheck"} {
+	for _, want := range []string{"topics", "console-producer", "console-consumer", "consumer-groups", "configs", "zookeeper-shell", "producer-perf-test", "consumer-perf-test", "transactions", "healthcheck"} {
 		if !seen[want] {
 			t.Errorf("missing command %s", want)
 		}
