@@ -73,6 +73,17 @@ func TestTransactionsFranzGo(t *testing.T) {
 	}
 	t.Logf("the fenced producer's commit: %v", err)
 
+	// What kafka-transactions.sh shows of it: klassik transactions list and describe.
+	list := runTool(t, 60*time.Second, "", klassikBin, "transactions", "--bootstrap-server", c.BootstrapServers(), "list")
+	if !strings.Contains(list, txnID) || !strings.Contains(list, "CompleteCommit") {
+		t.Errorf("klassik transactions list does not show %s as CompleteCommit:\n%s", txnID, list)
+	}
+	desc := runTool(t, 60*time.Second, "", klassikBin, "transactions", "--bootstrap-server", c.BootstrapServers(), "describe", "--transactional-id", txnID)
+	if !strings.Contains(desc, "CompleteCommit") || !strings.Contains(desc, "60000") {
+		t.Errorf("klassik transactions describe:\n%s", desc)
+	}
+	t.Logf("klassik transactions list:\n%sdescribe:\n%s", list, desc)
+
 	committed := consumeAll(t, c, topic, true, 220)
 	counts := map[string]int{}
 	for _, v := range committed {
