@@ -77,17 +77,19 @@ func (l offsetsLog) Append(ctx context.Context, p int32, batch []byte) error {
 	return part.awaitHW(ctx, res.LastOffset)
 }
 
+// Read reads up to the log end, as txnStateLog.Read does and for the same reason: a new
+// leader's high watermark can lag behind commits the old leader acknowledged.
 func (l offsetsLog) Read(p int32, offset int64, maxBytes int) ([]byte, int64, error) {
 	part, err := l.partition(p)
 	if err != nil {
 		return nil, -1, err
 	}
-	hw := part.highWatermark()
-	if offset >= hw {
-		return nil, hw, nil
+	end := part.log.LogEndOffset()
+	if offset >= end {
+		return nil, end, nil
 	}
-	data, err := part.log.Read(offset, maxBytes, hw, true)
-	return data, hw, err
+	data, err := part.log.Read(offset, maxBytes, end, true)
+	return data, end, err
 }
 
 func (l offsetsLog) LogStartOffset(p int32) (int64, error) {

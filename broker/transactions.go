@@ -56,17 +56,21 @@ func (l txnStateLog) Append(ctx context.Context, p int32, batch []byte) error {
 	return part.awaitHW(ctx, res.LastOffset)
 }
 
+// Read reads up to the log end, not the high watermark, as Kafka's loader does
+// (FetchIsolation.LOG_END): just after an election the new leader's high watermark can lag
+// behind records the old leader had acknowledged, and everything in the leader's log is what
+// the partition will hold.
 func (l txnStateLog) Read(p int32, offset int64, maxBytes int) ([]byte, int64, error) {
 	part, err := l.partition(p)
 	if err != nil {
 		return nil, -1, err
 	}
-	hw := part.highWatermark()
-	if offset >= hw {
-		return nil, hw, nil
+	end := part.log.LogEndOffset()
+	if offset >= end {
+		return nil, end, nil
 	}
-	data, err := part.log.Read(offset, maxBytes, hw, true)
-	return data, hw, err
+	data, err := part.log.Read(offset, maxBytes, end, true)
+	return data, end, err
 }
 
 func (l txnStateLog) LogStartOffset(p int32) (int64, error) {

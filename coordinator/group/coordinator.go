@@ -20,7 +20,8 @@ type Log interface {
 	// Errors are *kerr.Error values (NOT_LEADER_OR_FOLLOWER, NOT_ENOUGH_REPLICAS, REQUEST_TIMED_OUT, ...).
 	Append(ctx context.Context, partition int32, batch []byte) error
 	// Read returns whole record batches of partition p from offset, at most maxBytes (but at
-	// least one batch), below the high watermark, and the high watermark.
+	// least one batch), below the log end offset, and the log end offset (Kafka's loader reads
+	// to the log end: a new leader's high watermark can lag behind acknowledged commits).
 	Read(partition int32, offset int64, maxBytes int) (batches []byte, highWatermark int64, err error)
 	// LogStartOffset is the first offset of partition p.
 	LogStartOffset(partition int32) (int64, error)
