@@ -82,9 +82,8 @@ func (b *Broker) createTopic(spec topicSpec, validateOnly bool) (map[int32][]int
 			return nil, errorf(kerr.InvalidPartitions, "%v", err)
 		}
 		var err error
-		assignment, err = controller.AssignReplicas(b.meta.get().liveBrokerIDs(), n, rf, -1, 0)
-		if err != nil {
-			return nil, errorf(kerr.InvalidReplicationFactor, "%v", err)
+		if assignment, err = b.assignReplicas(n, rf); err != nil {
+			return nil, err
 		}
 	} else if err := b.validateAssignment(assignment, 0); err != nil {
 		return nil, err
@@ -101,6 +100,20 @@ func (b *Broker) createTopic(spec topicSpec, validateOnly bool) (map[int32][]int
 	}
 	b.log.Info().Str("topic", spec.name).Int("partitions", len(assignment)).Msg("created topic")
 	return assignment, nil
+}
+
+// assignReplicas places the replicas of n new partitions on the live brokers as Kafka's
+// AdminUtils.assignReplicasToBrokers does: spread over racks when the brokers have a
+// broker.rack (every one of them must then), round robin otherwise.
+func (b *Broker) assignReplicas(n int32, rf int16) (map[int32][]int32, error) {
+	a, err := controller.AssignReplicasToBrokers(b.meta.get().liveBrokerRacks(), n, rf, -1, 0)
+	switch {
+	case errors.Is(err, controller.ErrPartialRacks):
+		return nil, errorf(kerr.UnknownServerError, "%v", err) // Kafka's AdminOperationException
+	case err != nil:
+		return nil, errorf(kerr.InvalidReplicationFactor, "%v", err)
+	}
+	return a, nil
 }
 
 // checkAssignmentFits refuses a manual assignment (partitions entries holding replicas ids in

@@ -96,7 +96,8 @@ type Config struct {
 	TransactionAbortTimedOutTransactionCleanupIntervalMs int // transaction.abort.timed.out.transaction.cleanup.interval.ms (10000)
 	TransactionRemoveExpiredTransactionCleanupIntervalMs int // transaction.remove.expired.transaction.cleanup.interval.ms (3600000)
 
-	BrokerRack string // broker.rack ("")
+	BrokerRack           string // broker.rack ("")
+	ReplicaSelectorClass string // replica.selector.class ("": the leader)
 
 	// MetricsListener is the HTTP listener for /metrics and /healthz ("" = off). Kafka has no
 	// such property (it uses JMX); klassik names it metrics.listener, e.g. "127.0.0.1:9404".

@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -121,7 +122,7 @@ func (c *Cluster) newBroker(id int32, extra bool) *Broker {
 		{"transaction.state.log.num.partitions", 5},
 		{"group.initial.rebalance.delay.ms", 0},
 	}
-	for _, o := range c.config {
+	for _, o := range append(slices.Clone(c.config), c.perBroker[id]...) {
 		b.config = setKV(b.config, o.key, o.value)
 	}
 	return b
