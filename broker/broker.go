@@ -37,6 +37,7 @@ type Broker struct {
 	rm           *replicaManager
 	fetchers     *fetcherManager
 	topicConfigs *topicConfigStore
+	dyn          *dynamicConfig // dynamic broker configs (dynamic_config.go)
 	pids         *producerIDs
 	channel      *controllerChannel
 	groups       *group.Coordinator
@@ -122,6 +123,8 @@ func (b *Broker) Start() (err error) {
 	if b.clusterID, err = b.zk.GetOrCreateClusterID(newClusterID()); err != nil {
 		return fmt.Errorf("reading /cluster/id: %w", err)
 	}
+	b.dyn = newDynamicConfig(b)
+	b.dyn.reload()
 	b.topicConfigs = newTopicConfigStore(b)
 	b.pids = &producerIDs{b: b}
 	b.groups = group.New(group.Config{

@@ -59,7 +59,7 @@ func (b *Broker) createTopic(spec topicSpec, validateOnly bool) (map[int32][]int
 	if _, ok := b.meta.get().topics[spec.name]; ok {
 		return nil, errorf(kerr.TopicAlreadyExists, "topic %q already exists", spec.name)
 	}
-	if err := validateTopicConfig(b.cfg, spec.configs); err != nil {
+	if err := validateTopicConfig(b.brokerCfg(), spec.configs); err != nil {
 		return nil, errorf(kerr.InvalidConfig, "%v", err) // Kafka's message as it is (ZkAdminManager.createTopics)
 	}
 	assignment := spec.assignment

@@ -112,6 +112,9 @@ type Config struct {
 	// with its value as text: Kafka's "originals", which DescribeConfigs shows as
 	// STATIC_BROKER_CONFIG. nil when nothing was set. Filled by Load; read-only after.
 	explicit map[string]string
+	// dynamicDefault and dynamicBroker are the dynamic broker configs this Config was made
+	// with (WithDynamic): /config/brokers/<default> and /config/brokers/<id>.
+	dynamicDefault, dynamicBroker map[string]string
 }
 
 // StaticValue reports the value property name was given explicitly (in server.toml, a
