@@ -23,6 +23,8 @@ import (
 
 func (b *Broker) newTransactionCoordinator() *transaction.Coordinator {
 	return transaction.New(transaction.Config{
+		BrokerID:                    b.cfg.BrokerID,
+		Events:                      b.bus,
 		NumPartitions:               b.cfg.TransactionStateLogNumPartitions,
 		MaxTimeoutMs:                int32(min(b.cfg.TransactionMaxTimeoutMs, 1<<31-1)),
 		AbortTimedOutIntervalMs:     b.cfg.TransactionAbortTimedOutTransactionCleanupIntervalMs,

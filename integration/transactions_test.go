@@ -161,7 +161,7 @@ func TestGroupTransactSession(t *testing.T) {
 	sess, err := kgo.NewGroupTransactSession(append(c.clientOpts(t),
 		kgo.TransactionalID("eos-"+in), kgo.DefaultProduceTopic(out),
 		kgo.ConsumerGroup(group), kgo.ConsumeTopics(in), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
-		kgo.FetchIsolationLevel(kgo.ReadCommitted()), kgo.RequireStableFetchOffsets())...)
+		kgo.FetchIsolationLevel(kgo.ReadCommitted()))...)
 	if err != nil {
 		t.Fatal(err)
 	}

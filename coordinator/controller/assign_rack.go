@@ -8,8 +8,9 @@ import (
 )
 
 // ErrPartialRacks is the refusal of a rack-aware assignment when only some brokers have a
-// broker.rack (Kafka's AdminOperationException, answered UNKNOWN_SERVER_ERROR).
-var ErrPartialRacks = errors.New("Not all brokers have rack information for replica rack aware assignment.")
+// broker.rack (Kafka's AdminOperationException, answered UNKNOWN_SERVER_ERROR); the error's
+// text is Kafka's message.
+var ErrPartialRacks = errors.New("partial racks")
 
 // AssignReplicasToBrokers is the assignment Kafka's AdminZkClient makes for a new topic or new
 // partitions (RackAwareMode.Enforced): rack-unaware when no broker has a rack, rack-aware
@@ -28,7 +29,7 @@ func AssignReplicasToBrokers(racks map[int32]string, partitions int32, replicati
 	case withRack == 0:
 		return AssignReplicas(brokers, partitions, replicationFactor, startIndex, startPartition)
 	case withRack < len(racks):
-		return nil, ErrPartialRacks
+		return nil, &assignError{ErrPartialRacks, "Not all brokers have rack information for replica rack aware assignment."}
 	}
 	return AssignReplicasRackAware(racks, partitions, replicationFactor, startIndex, startPartition)
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 	"unicode/utf16"
 
+	"github.com/klassik/klassik/classroom/event"
 	"github.com/rs/zerolog"
 	"github.com/twmb/franz-go/pkg/kerr"
 )
@@ -55,6 +56,11 @@ type ProducerIDs interface {
 // Config is what the coordinator reads of the broker's configuration. Zero values take
 // Kafka's defaults.
 type Config struct {
+	BrokerID int32
+	// Events receives every state change of a transactional id and every set of markers
+	// written, for the classroom's timeline; nil means event.Discard.
+	Events event.Publisher
+
 	NumPartitions               int32 // transaction.state.log.num.partitions (50)
 	MaxTimeoutMs                int32 // transaction.max.timeout.ms (900000)
 	AbortTimedOutIntervalMs     int   // transaction.abort.timed.out.transaction.cleanup.interval.ms (10000)
@@ -72,6 +78,9 @@ type Config struct {
 }
 
 func (cfg *Config) defaults() {
+	if cfg.Events == nil {
+		cfg.Events = event.Discard
+	}
 	if cfg.NumPartitions <= 0 {
 		cfg.NumPartitions = 50
 	}
@@ -336,7 +345,16 @@ func (c *Coordinator) write(ctx context.Context, t *txnMetadata, epoch int32, ne
 	if t.removed || !c.stillOwner(t.partition, epoch) {
 		return kerr.NotCoordinator
 	}
+	prev := t.cur
+	if !canFollow(next.state, prev.state) {
+		// Kafka's prepareTransitionTo throws IllegalStateException here: a bug, not a
+		// client's error. The log has the record; the next load replays it.
+		c.logger.Error().Str("transactional_id", t.id).Str("from", prev.state.String()).Str("to", next.state.String()).
+			Msg("illegal transaction state transition")
+		return kerr.UnknownServerError
+	}
 	t.cur = next
+	c.publishTransition(t, prev, next)
 	return nil
 }
 

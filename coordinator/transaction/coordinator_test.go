@@ -3,10 +3,12 @@ package transaction
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/klassik/klassik/classroom/event"
 	"github.com/klassik/klassik/record"
 	"github.com/rs/zerolog"
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -326,5 +328,43 @@ func TestPartitionForMatchesJava(t *testing.T) {
 	// "my-txn".hashCode() is -1061187895 in Java; abs % 50 = 45.
 	if p := partitionFor("my-txn", 50); p != 45 {
 		t.Fatalf("partitionFor(my-txn) = %d, want 45", p)
+	}
+}
+
+type recordEvents struct {
+	mu   sync.Mutex
+	text []string
+}
+
+func (r *recordEvents) Publish(e event.Event) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.text = append(r.text, e.Text)
+}
+
+// The classroom's timeline hears each step of a transaction in Kafka's words.
+func TestTransactionEvents(t *testing.T) {
+	rec := &recordEvents{}
+	c := New(Config{BrokerID: 3, NumPartitions: 1, Events: rec}, newMemLog(), newMemMarkers(), &seqPIDs{}, zerolog.Nop())
+	t.Cleanup(c.Close)
+	c.BecomeLeader(0, 1)
+	waitLoaded(t, c)
+	pid, epoch, _ := c.InitProducerID(ctx, "tx", 1000, -1, -1)
+	_ = c.AddPartitions(ctx, "tx", pid, epoch, []TopicPartition{{"t", 0}})
+	_ = c.EndTxn(ctx, "tx", pid, epoch, true)
+	waitState(t, c, "tx", CompleteCommit)
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	all := strings.Join(rec.text, "\n")
+	for _, want := range []string{
+		"[TransactionCoordinator id=3] Initialized transactionalId tx with producerId 1 and producer epoch 0 on partition __transaction_state-0",
+		"transactionalId tx: Empty -> Ongoing (producerId 1, epoch 0, partitions [t-0])",
+		"transactionalId tx: Ongoing -> PrepareCommit",
+		"[Transaction Marker Channel Manager 3]: Wrote COMMIT markers of producerId 1 (epoch 0, coordinator epoch 1) to [t-0]",
+		"transactionalId tx: PrepareCommit -> CompleteCommit",
+	} {
+		if !strings.Contains(all, want) {
+			t.Errorf("no event %q in:\n%s", want, all)
+		}
 	}
 }

@@ -81,6 +81,7 @@ func (c *Coordinator) completeTransaction(ctx context.Context, t *txnMetadata, c
 		ProducerID: cur.producerID, ProducerEpoch: cur.producerEpoch, CoordinatorEpoch: coordEpoch,
 		Commit: cur.state == PrepareCommit, Partitions: cur.sortedPartitions(),
 	}
+	all := m.Partitions
 	backoff := markerBackoffMin
 	for len(m.Partitions) > 0 {
 		if ctx.Err() != nil || !c.stillOwner(t.partition, coordEpoch) {
@@ -115,6 +116,7 @@ func (c *Coordinator) completeTransaction(ctx context.Context, t *txnMetadata, c
 	}
 
 	// Every marker is written: record the outcome.
+	c.publishMarkers(t, m, all)
 	backoff = markerBackoffMin
 	for {
 		t.mu.Lock()
