@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf16"
 
 	"github.com/klassik/klassik/classroom/event"
 	"github.com/klassik/klassik/zkclient"
@@ -140,7 +141,7 @@ func (r *runner) txnCoordinator(ctx context.Context) (int32, int32, error) {
 // javaHashPartition is abs(String.hashCode) % n, how Kafka places a transactional id.
 func javaHashPartition(s string, n int32) int32 {
 	var h int32
-	for _, u := range []rune(s) { // the ids made here are ASCII: one UTF-16 unit per rune
+	for _, u := range utf16.Encode([]rune(s)) {
 		h = 31*h + int32(u)
 	}
 	if h == -1<<31 {
