@@ -154,7 +154,7 @@ func (b *Broker) awaitReplication(ctx context.Context, resp *kmsg.ProduceRespons
 		sp := &resp.Topics[w.ti].Partitions[w.pi]
 		for {
 			w.p.mu.Lock()
-			ch := w.p.changed
+			ch := w.p.hwChanged
 			done, err := w.p.ackStateLocked(w.last)
 			w.p.mu.Unlock()
 			if done {

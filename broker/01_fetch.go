@@ -200,7 +200,10 @@ func (p *partition) fetchInto(sp *kmsg.FetchResponseTopicPartition, rp kmsg.Fetc
 		sp.AbortedTransactions = []kmsg.FetchResponseTopicPartitionAbortedTransaction{} // Kafka sends an empty list, not null
 	}
 	sp.HighWatermark, sp.LastStableOffset, sp.LogStartOffset = p.hw, lso, p.log.LogStartOffset()
-	ch := p.changed
+	ch := p.hwChanged // a consumer waits for the high watermark
+	if follower {
+		ch = p.changed // a follower for the log end
+	}
 	p.mu.Unlock()
 
 	if follower && rp.LastFetchedEpoch >= 0 {

@@ -35,6 +35,7 @@ type partition struct {
 	epochStartOffset int64                   // log end offset when this leader epoch began
 	stopped          bool                    // removed by StopReplica or deletion
 	changed          chan struct{}           // closed and replaced on every LEO, HW, ISR or role change
+	hwChanged        chan struct{}           // the same, but not on an append that leaves the HW where it was
 }
 
 // replicaState is what a leader knows of one follower (Kafka's Replica).
@@ -56,12 +57,24 @@ func newPartition(b *Broker, tp topicPartition, self int32, log *logstore.Log, c
 	return &partition{
 		tp: tp, b: b, self: self, log: log, config: cfg,
 		leaderID: -1, leaderEpoch: -1, hw: hw,
-		changed: make(chan struct{}),
+		changed: make(chan struct{}), hwChanged: make(chan struct{}),
 	}
 }
 
 // signal wakes everyone waiting on the partition. Caller holds mu.
+//
+// There are two kinds of waiters (Kafka's delayed operations): followers' fetches wait for the
+// log end to move (changed), while acks=all produces and consumers' fetches wait for the high
+// watermark (hwChanged), so an append that leaves the high watermark where it is (every
+// append with followers: they have yet to fetch it) wakes only the followers (signalLEO).
 func (p *partition) signal() {
+	p.signalLEO()
+	close(p.hwChanged)
+	p.hwChanged = make(chan struct{})
+}
+
+// signalLEO wakes the waiters for the log end only. Caller holds mu.
+func (p *partition) signalLEO() {
 	close(p.changed)
 	p.changed = make(chan struct{})
 }
@@ -119,8 +132,11 @@ func (p *partition) appendAsLeader(records []byte, acks int16, nowMs int64) (log
 		return res, err
 	}
 	if !res.Duplicate {
-		p.maybeIncrementHWLocked()
-		p.signal()
+		if p.maybeIncrementHWLocked() {
+			p.signal()
+		} else {
+			p.signalLEO()
+		}
 	}
 	return res, nil
 }
@@ -171,7 +187,7 @@ func (p *partition) appendMarker(producerID int64, producerEpoch int16, m record
 func (p *partition) awaitHW(ctx context.Context, last int64) error {
 	for {
 		p.mu.Lock()
-		ch := p.changed
+		ch := p.hwChanged
 		done, err := p.ackStateLocked(last)
 		p.mu.Unlock()
 		if done {
