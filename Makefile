@@ -46,7 +46,7 @@ unit:
 	$(GO) test -count=1 -timeout 10m $(UNIT_PKGS)
 
 integration:
-	$(GO) test -count=1 -timeout 15m ./integration/
+	$(GO) test -count=1 -timeout 25m ./integration/
 
 race: deps
 	$(GO) test -count=1 -timeout 15m -race $$($(GO) list ./... | grep -v '/integration$$')
