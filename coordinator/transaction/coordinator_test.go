@@ -217,6 +217,21 @@ func TestFencingAbortsTheOpenTransaction(t *testing.T) {
 	if _, e, err := c.InitProducerID(ctx, "tx", 30000, pid, epoch2); err != nil || e != epoch2+1 {
 		t.Fatalf("InitProducerId with the current epoch: %d %v", e, err)
 	}
+	// Its retry (the answer lost) gets the same epoch, not another bump.
+	if _, e, err := c.InitProducerID(ctx, "tx", 30000, pid, epoch2); err != nil || e != epoch2+1 {
+		t.Fatalf("retried InitProducerId: %d %v, want %d", e, err, epoch2+1)
+	}
+	// A producer naming another producer id is fenced.
+	if _, _, err := c.InitProducerID(ctx, "tx", 30000, pid+7, epoch2+1); !errors.Is(err, kerr.ProducerFenced) {
+		t.Fatalf("InitProducerId naming another producer id: %v", err)
+	}
+	// A new producer (no id named) bumps, and the old epoch can no longer retry.
+	if _, e, err := c.InitProducerID(ctx, "tx", 30000, -1, -1); err != nil || e != epoch2+2 {
+		t.Fatalf("new producer: %d %v", e, err)
+	}
+	if _, _, err := c.InitProducerID(ctx, "tx", 30000, pid, epoch2); !errors.Is(err, kerr.ProducerFenced) {
+		t.Fatalf("the old epoch after a new producer: %v", err)
+	}
 }
 
 func TestRequestChecks(t *testing.T) {

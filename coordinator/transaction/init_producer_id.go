@@ -33,43 +33,34 @@ func (c *Coordinator) initProducerID(ctx context.Context, id string, timeoutMs i
 			return -1, -1, err
 		}
 	}
+	expected := expectPID >= 0 // KIP-360: the producer names the id and epoch it has
 
 	t.mu.Lock()
-	if t.removed {
+	if t.removed || t.pending != nil {
 		t.mu.Unlock()
-		return -1, -1, kerr.ConcurrentTransactions // expired meanwhile: the retry creates it anew
-	}
-	if t.pending != nil {
-		t.mu.Unlock()
-		return -1, -1, kerr.ConcurrentTransactions
+		return -1, -1, kerr.ConcurrentTransactions // the retry finds it settled (or creates it anew)
 	}
 	cur := t.cur
-	if expectPID >= 0 {
-		// KIP-360: a producer that names its id and epoch must be the current one, or the
-		// current one retrying a request whose answer it lost.
-		retry := expectPID == cur.producerID && expectEpoch == cur.lastEpoch && cur.state == Empty
-		if retry {
-			t.mu.Unlock()
-			return cur.producerID, cur.producerEpoch, nil
-		}
-		if expectPID != cur.producerID || expectEpoch != cur.producerEpoch {
-			t.mu.Unlock()
-			return -1, -1, kerr.ProducerFenced
-		}
+	// A producer naming another producer id is fenced, unless the id was just created (a
+	// producer recovering from UNKNOWN_PRODUCER_ID gets the new one).
+	if expected && cur.producerEpoch >= 0 && expectPID != cur.producerID {
+		t.mu.Unlock()
+		return -1, -1, kerr.ProducerFenced
 	}
 	now := c.nowMs()
+	next := cur.clone()
 	switch cur.state {
 	case PrepareCommit, PrepareAbort:
 		t.mu.Unlock()
 		return -1, -1, kerr.ConcurrentTransactions
 	case Ongoing:
 		// Fence the producer that left it open and abort its transaction (Kafka's
-		// prepareFenceProducerEpoch, then handleEndTransaction(ABORT) with the bumped epoch).
-		next := cur.clone()
+		// prepareFenceProducerEpoch, then the abort with the bumped epoch); the producer is told
+		// to retry, and its retry bumps the epoch once more.
 		if !cur.epochExhausted() {
 			next.producerEpoch++
 		}
-		next.lastEpoch = cur.producerEpoch
+		next.lastEpoch = -1
 		next.state, next.lastUpdateMs, next.pendingMarkers = PrepareAbort, now, true
 		t.pending = &next
 		t.mu.Unlock()
@@ -86,11 +77,8 @@ func (c *Coordinator) initProducerID(ctx context.Context, id string, timeoutMs i
 		return -1, -1, kerr.ConcurrentTransactions // Dead: being removed
 	}
 
-	next := cur.clone()
-	next.lastEpoch = cur.producerEpoch
-	if cur.producerEpoch < 0 || !cur.epochExhausted() {
-		next.producerEpoch++
-	} else {
+	switch {
+	case cur.producerEpoch >= 0 && cur.epochExhausted() && (!expected || expectEpoch == cur.producerEpoch):
 		// The epoch cannot go higher: a new producer id, from epoch 0.
 		t.mu.Unlock()
 		npid, err := c.pids.NextID()
@@ -103,6 +91,20 @@ func (c *Coordinator) initProducerID(ctx context.Context, id string, timeoutMs i
 			return -1, -1, kerr.ConcurrentTransactions
 		}
 		next.producerID, next.producerEpoch, next.lastEpoch = npid, 0, -1
+	case !expected:
+		// A new producer: bump, and forget the last epoch so that no older one can retry.
+		next.producerEpoch, next.lastEpoch = cur.producerEpoch+1, -1
+	case cur.producerEpoch < 0 || expectEpoch == cur.producerEpoch:
+		// The current producer starting over after an error (KIP-360): bump, remembering
+		// the epoch it had.
+		next.producerEpoch, next.lastEpoch = cur.producerEpoch+1, cur.producerEpoch
+	case expectEpoch == cur.lastEpoch:
+		// A retry of a bump whose answer was lost: the epoch it already got.
+		t.mu.Unlock()
+		return cur.producerID, cur.producerEpoch, nil
+	default:
+		t.mu.Unlock()
+		return -1, -1, kerr.ProducerFenced
 	}
 	next.timeoutMs = timeoutMs
 	next.state, next.startMs, next.lastUpdateMs = Empty, -1, now

@@ -61,7 +61,7 @@ func (c *Coordinator) AbortTimedOut() {
 		if !cur.epochExhausted() {
 			next.producerEpoch++
 		}
-		next.lastEpoch = cur.producerEpoch
+		next.lastEpoch = -1 // prepareFenceProducerEpoch
 		next.state, next.lastUpdateMs, next.pendingMarkers = PrepareAbort, now, true
 		t.pending = &next
 		t.mu.Unlock()
