@@ -8,9 +8,9 @@ package broker
 // NOT_ENOUGH_REPLICAS_AFTER_APPEND / REQUEST_TIMED_OUT answers of Kafka's DelayedProduce.
 // Transactional batches (KIP-98) open their producer's transaction in the log (logstore's
 // producer state); a request carrying them must name its TransactionalID, as Kafka's
-// KafkaApis requires (TRANSACTIONAL_ID_AUTHORIZATION_FAILED otherwise). The partition leader
-// does not ask the coordinator whether the partition was added to the transaction (KIP-890's
-// verification).
+// KafkaApis requires (TRANSACTIONAL_ID_AUTHORIZATION_FAILED otherwise), and a producer's first
+// transactional batch in a partition is verified with its transaction coordinator first
+// (KIP-890, txn_verification.go).
 
 import (
 	"context"
@@ -98,6 +98,11 @@ func (b *Broker) handleProduce(ctx context.Context, req *wire.Request) (kmsg.Res
 						return kerr.NotLeaderForPartition
 					}
 					return kerr.UnknownTopicOrPartition
+				}
+				if r.TransactionID != nil {
+					if err := b.verifyTransactional(ctx, *r.TransactionID, p, rp.Records); err != nil {
+						return err
+					}
 				}
 				res, err := p.appendAsLeader(rp.Records, r.Acks, now)
 				var recErrs *logstore.RecordErrors

@@ -42,6 +42,7 @@ type Broker struct {
 	channel      *controllerChannel
 	groups       *group.Coordinator
 	txns         *transaction.Coordinator
+	txnMarkers   *txnMarkerChannel // the coordinator's connections to partition leaders, and the leaders' to coordinators
 
 	// txnCompletion, when set, is told after WriteTxnMarkers wrote a producer's markers to
 	// partitions of __consumer_offsets (Kafka's GroupCoordinator.scheduleHandleTxnCompletion):
@@ -378,6 +379,7 @@ func (b *Broker) closeAll() {
 	b.channel.close()
 	if b.txns != nil {
 		b.txns.Close()
+		b.txnMarkers.ch.close()
 	}
 	if b.groups != nil {
 		b.groups.Close()

@@ -22,6 +22,7 @@ import (
 )
 
 func (b *Broker) newTransactionCoordinator() *transaction.Coordinator {
+	b.txnMarkers = newTxnMarkerChannel(b)
 	return transaction.New(transaction.Config{
 		BrokerID:                    b.cfg.BrokerID,
 		Events:                      b.bus,
@@ -31,7 +32,7 @@ func (b *Broker) newTransactionCoordinator() *transaction.Coordinator {
 		RemoveExpiredIntervalMs:     b.cfg.TransactionRemoveExpiredTransactionCleanupIntervalMs,
 		TransactionalIDExpirationMs: int64(b.cfg.TransactionalIDExpirationMs),
 		OffsetsTopicNumPartitions:   b.cfg.OffsetsTopicNumPartitions,
-	}, txnStateLog{b}, newTxnMarkerChannel(b), txnProducerIDs{b}, b.base)
+	}, txnStateLog{b}, b.txnMarkers, txnProducerIDs{b}, b.base)
 }
 
 // txnStateLog implements transaction.Log over the __transaction_state partitions this broker

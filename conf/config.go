@@ -92,9 +92,10 @@ type Config struct {
 	TransactionalIDExpirationMs int // transactional.id.expiration.ms (604800000)
 	ProducerIDExpirationMs      int // producer.id.expiration.ms (86400000)
 
-	TransactionMaxTimeoutMs                              int // transaction.max.timeout.ms (900000)
-	TransactionAbortTimedOutTransactionCleanupIntervalMs int // transaction.abort.timed.out.transaction.cleanup.interval.ms (10000)
-	TransactionRemoveExpiredTransactionCleanupIntervalMs int // transaction.remove.expired.transaction.cleanup.interval.ms (3600000)
+	TransactionMaxTimeoutMs                              int  // transaction.max.timeout.ms (900000)
+	TransactionPartitionVerificationEnable               bool // transaction.partition.verification.enable (true)
+	TransactionAbortTimedOutTransactionCleanupIntervalMs int  // transaction.abort.timed.out.transaction.cleanup.interval.ms (10000)
+	TransactionRemoveExpiredTransactionCleanupIntervalMs int  // transaction.remove.expired.transaction.cleanup.interval.ms (3600000)
 
 	BrokerRack           string // broker.rack ("")
 	ReplicaSelectorClass string // replica.selector.class ("": the leader)

@@ -100,6 +100,7 @@ func TestDefaultsAreKafkas(t *testing.T) {
 		ProducerIDExpirationMs:      86400000,
 
 		TransactionMaxTimeoutMs:                              900000,
+		TransactionPartitionVerificationEnable:               true,
 		TransactionAbortTimedOutTransactionCleanupIntervalMs: 10000,
 		TransactionRemoveExpiredTransactionCleanupIntervalMs: 3600000,
 

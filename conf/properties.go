@@ -292,6 +292,8 @@ var table = []*property{
 		doc: "The longest metadata string an offset commit may carry; a longer one is refused with OFFSET_METADATA_TOO_LARGE."},
 	{name: "transactional.id.expiration.ms", kind: kindInt, def: "604800000", field: func(c *Config) any { return &c.TransactionalIDExpirationMs },
 		check: atLeast(1), doc: "How long an idle transactional id is kept."},
+	{name: "transaction.partition.verification.enable", kind: kindBool, def: "true", field: func(c *Config) any { return &c.TransactionPartitionVerificationEnable },
+		doc: "Whether a partition leader asks the transaction coordinator, before it appends a producer's first transactional batch, that the partition was added to the producer's transaction (KIP-890), so a late write cannot open a transaction that nothing will end."},
 	{name: "transaction.max.timeout.ms", kind: kindInt, def: "900000", field: func(c *Config) any { return &c.TransactionMaxTimeoutMs },
 		check: atLeast(1), doc: "The longest transaction.timeout.ms a producer may ask for; InitProducerId with a longer one answers INVALID_TRANSACTION_TIMEOUT."},
 	{name: "transaction.abort.timed.out.transaction.cleanup.interval.ms", kind: kindInt, def: "10000", field: func(c *Config) any { return &c.TransactionAbortTimedOutTransactionCleanupIntervalMs },

@@ -11,6 +11,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 // Transactions end to end with franz-go against three brokers: a transactional producer
@@ -216,4 +217,74 @@ func TestGroupTransactSession(t *testing.T) {
 			t.Errorf("group offset of %s-%d is %v, want the end offset %d", in, e.Partition, o.At, e.Offset)
 		}
 	})
+}
+
+// Verification (KIP-890 part 1, transaction.partition.verification.enable, on by default as in
+// Kafka 3.6): a transactional write to a partition its producer never added to a transaction
+// (a late retry after an abort, say) is refused with INVALID_TXN_STATE instead of opening a
+// transaction no marker will end, and the partition's last stable offset stays at its high
+// watermark.
+func TestTransactionVerification(t *testing.T) {
+	c := NewCluster(t, Brokers(3))
+	topic := topicName(t, "verify")
+	c.CreateTopic(t, topic, 1, 3, nil)
+	waitFullISR(t, c, topic, 1)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	txnID := "tx-" + topic
+	p := c.Client(t, kgo.TransactionalID(txnID), kgo.DefaultProduceTopic(topic))
+	if err := p.BeginTransaction(); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.ProduceSync(ctx, &kgo.Record{Value: []byte("committed")}).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.EndTransaction(ctx, kgo.TryCommit); err != nil {
+		t.Fatal(err)
+	}
+	described, err := c.Admin(t).DescribeTransactions(ctx, txnID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, ok := described[txnID]
+	if !ok || d.State != "CompleteCommit" {
+		t.Fatalf("DescribeTransactions: %+v", described)
+	}
+
+	// The same producer id and epoch, a transactional batch, no AddPartitionsToTxn first.
+	raw, err := DialRaw(c.Broker(leaderOf(t, c, topic, 0)).Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	req := kmsg.NewPtrProduceRequest()
+	req.SetVersion(9)
+	req.TransactionID, req.Acks, req.TimeoutMillis = &txnID, -1, 10000
+	rt := kmsg.NewProduceRequestTopic()
+	rt.Topic = topic
+	rp := kmsg.NewProduceRequestTopicPartition()
+	rp.Records = txnBatch(d.ProducerID, d.ProducerEpoch, 1, "late")
+	rt.Partitions = append(rt.Partitions, rp)
+	req.Topics = append(req.Topics, rt)
+	resp, err := raw.Request(req, 15*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sp := resp.(*kmsg.ProduceResponse).Topics[0].Partitions[0]
+	if !errors.Is(kerr.ErrorForCode(sp.ErrorCode), kerr.InvalidTxnState) {
+		t.Fatalf("an unverified transactional write: %v (%v), want INVALID_TXN_STATE", kerr.ErrorForCode(sp.ErrorCode), sp.ErrorMessage)
+	}
+	committed, err := c.Admin(t).ListCommittedOffsets(ctx, topic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ends, err := c.Admin(t).ListEndOffsets(ctx, topic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lso, _ := committed.Lookup(topic, 0)
+	hw, _ := ends.Lookup(topic, 0)
+	if lso.Offset != hw.Offset {
+		t.Fatalf("last stable offset %d, high watermark %d: a transaction hangs", lso.Offset, hw.Offset)
+	}
 }

@@ -30,7 +30,10 @@ import (
 // The transaction is opened without a transaction coordinator: a producer id from an
 // idempotent InitProducerId and a transactional batch produced with a raw Produce request.
 func TestTransactionsToolAbortsHangingTransaction(t *testing.T) {
-	c := NewCluster(t, Brokers(3))
+	// A hanging transaction is what verification (KIP-890) prevents: made here by writing a
+	// transactional batch no coordinator knows of, with verification off, as on a Kafka
+	// cluster before 3.6.
+	c := NewCluster(t, Brokers(3), BrokerConfig("transaction.partition.verification.enable", false))
 	topic := topicName(t, "hanging")
 	minISR := "2"
 	c.CreateTopic(t, topic, 1, 3, map[string]*string{"min.insync.replicas": &minISR})

@@ -25,7 +25,9 @@ import (
 // state; the killed broker, restarted with its .txnindex and recovery checkpoint gone,
 // rebuilds the index from its log.
 func TestTransactionMarkersAndReadCommitted(t *testing.T) {
-	c := NewCluster(t, Brokers(3))
+	// The batches are written by hand, with no transaction coordinator to verify them with
+	// (KIP-890): as Kafka's own log tests, with verification off.
+	c := NewCluster(t, Brokers(3), BrokerConfig("transaction.partition.verification.enable", false))
 	topic := topicName(t, "txnlog")
 	minISR := "2"
 	c.CreateTopic(t, topic, 1, 3, map[string]*string{"min.insync.replicas": &minISR})

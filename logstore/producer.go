@@ -372,3 +372,13 @@ func (l *Log) ActiveProducers() []ProducerState {
 	sort.Slice(out, func(i, j int) bool { return out[i].ProducerID < out[j].ProducerID })
 	return out
 }
+
+// HasOngoingTransaction reports whether producerID has a transaction open in this log at
+// producerEpoch (Kafka's UnifiedLog.hasOngoingTransaction): its next transactional batch
+// needs no verification with the coordinator.
+func (l *Log) HasOngoingTransaction(producerID int64, producerEpoch int16) bool {
+	l.wmu.Lock()
+	defer l.wmu.Unlock()
+	e := l.producers.producers[producerID]
+	return e != nil && e.txnFirst >= 0 && e.epoch == producerEpoch
+}
