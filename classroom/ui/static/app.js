@@ -85,6 +85,11 @@ function renderPartitions(c) {
       const status = [];
       if (p.offline) status.push(h("span", {class: "tag down"}, "offline"));
       if (p.under_replicated) status.push(h("span", {class: "tag warn"}, "under-replicated"));
+      // A replica on a dead broker still listed in the ISR: the controller has not yet heard
+      // of the loss (the broker's ZooKeeper session has not expired).
+      const downInISR = p.isr.filter((r) => !alive.has(r));
+      if (downInISR.length && !p.offline) status.push(h("span", {class: "tag warn", title: "in the ISR, but its broker is down: the controller removes it once the broker's ZooKeeper session expires"},
+        `broker ${downInISR.join(",")} down`));
       if (!status.length) status.push(h("span", {class: "tag up"}, "healthy"));
       const path = `/brokers/topics/${t.name}/partitions/${p.partition}/state`;
       rows.push(h("tr", {
@@ -100,8 +105,9 @@ function renderPartitions(c) {
         h("td", {class: "num"}, p.leader_epoch),
         h("td", {class: "num"}, p.zk_version),
         h("td", {class: "num"}, hw === null || hw === undefined ? "–" : hw),
-        h("td", {class: "leos"}, leos.length ? leos.map(([b, o]) =>
-          h("span", {class: "leo" + (hw !== null && hw !== undefined && o > hw ? " ahead" : ""), title: `log end offset of broker ${b}'s replica`}, `${b}:${o}`)) : "–"),
+        h("td", {class: "leos"}, leos.length ? leos.map(([b, o]) => o < 0
+          ? h("span", {class: "leo unknown", title: `broker ${b}'s replica: not known (its broker is down or has not reported)`}, `${b}:–`)
+          : h("span", {class: "leo" + (hw !== null && hw !== undefined && o > hw ? " ahead" : ""), title: `log end offset of broker ${b}'s replica`}, `${b}:${o}`)) : "–"),
         h("td", {}, status)));
     }
   }
