@@ -8,7 +8,8 @@
 #                  schemas) for FUZZTIME each; make fuzz-smoke: FUZZSMOKE (5s) each, run by make test
 #   make bench     Go benchmarks of every package
 #   make throughput  franz-go produce/consume throughput: one klassik broker next to kfake
-#                  (BROKERS=3: three brokers, replication factor 3, acks=all, next to a 3-broker kfake)
+#                  (BROKERS=3: three brokers, replication factor 3, acks=all, next to a 3-broker kfake;
+#                  TXN=10000: transactional, a commit every 10,000 records, read_committed)
 #   make kgo-suite   franz-go's own integration tests against three klassik brokers (not CI)
 #   make chaos     a long fault campaign (CHAOS_FAULTS=200) checking no acknowledged write is lost
 
@@ -16,6 +17,7 @@ GO        ?= go
 BIN       := bin/klassik
 FUZZTIME  ?= 30s
 BROKERS   ?= 1
+TXN       ?= 0
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 # Packages whose code runs goroutines get their unit tests under the race detector; the
@@ -74,6 +76,8 @@ FUZZ_TARGETS := \
 	./coordinator/group/:FuzzOffsetsKey \
 	./coordinator/group/:FuzzOffsetsValue \
 	./coordinator/group/:FuzzLoadBatches \
+	./coordinator/transaction/:FuzzReplay \
+	./coordinator/transaction/:FuzzDecodeValue \
 	./broker/:FuzzValidateTopicConfig
 # A count, not a duration: a duration-bounded run can end in "context deadline exceeded" when a
 # worker is busy at the deadline on a loaded machine, which is not a finding.
@@ -92,7 +96,7 @@ bench:
 	$(GO) test -run='^$$' -bench=. -benchmem $$($(GO) list ./... | grep -v '/integration$$')
 
 throughput: build
-	cd bench && $(GO) run . -klassik ../$(BIN) -brokers $(BROKERS)
+	cd bench && $(GO) run . -klassik ../$(BIN) -brokers $(BROKERS) -transactional $(TXN)
 
 # franz-go's integration suite (github.com/twmb/franz-go/pkg/kgo at go.mod's version) against a
 # three-broker cluster started by the integration harness (TestKgoSuite). Not part of CI.

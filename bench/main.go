@@ -9,7 +9,11 @@
 //
 // It is its own module so that kfake never becomes a dependency of klassik.
 //
-//	cd bench && go run . [-records 1000000] [-size 100] [-partitions 3] [-brokers 1|3] [-klassik ../bin/klassik]
+//	cd bench && go run . [-records 1000000] [-size 100] [-partitions 3] [-brokers 1|3] [-transactional N] [-klassik ../bin/klassik]
+//
+// -transactional N makes the producer transactional (a transactional.id, a commit every N
+// records: Kafka's exactly-once write path, with AddPartitionsToTxn, EndTxn and the markers)
+// and the consumer read_committed.
 //
 // Both targets get the same client settings: franz-go's defaults (idempotent producer,
 // acks=all) without compression, so the bytes measured are the records' own. Every phase has
@@ -33,8 +37,10 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 var (
@@ -45,6 +51,7 @@ var (
 	phaseTimeout = flag.Duration("phase-timeout", 5*time.Minute, "deadline of each produce or consume phase")
 	keep         = flag.Bool("keep", false, "keep the temporary directory (broker and ZooKeeper logs)")
 	brokers      = flag.Int("brokers", 1, "klassik and kfake brokers: 1 (replication factor 1) or 3 (replication factor 3, min.insync.replicas 2)")
+	txnEvery     = flag.Int("transactional", 0, "produce transactionally, committing every N records, and consume read_committed (0: idempotent, no transactions)")
 )
 
 type result struct {
@@ -186,8 +193,12 @@ transaction.state.log.min.isr = 1
 	}
 	defer fake.Close()
 
-	fmt.Printf("franz-go client, %d records of %d bytes, %d partitions, idempotent acks=all, no compression\n",
-		*records, *size, *partitions)
+	mode := "idempotent acks=all"
+	if *txnEvery > 0 {
+		mode = fmt.Sprintf("transactional (a commit every %d records), consumer read_committed", *txnEvery)
+	}
+	fmt.Printf("franz-go client, %d records of %d bytes, %d partitions, %s, no compression\n",
+		*records, *size, *partitions, mode)
 	fmt.Printf("%d brokers each, replication factor %d (klassik: min.insync.replicas %d)\n\n", *brokers, rf, minISR)
 	fmt.Printf("%-8s %-8s %10s %9s %12s %8s\n", "target", "phase", "records", "seconds", "records/s", "MB/s")
 
@@ -262,8 +273,12 @@ func createTopic(addrs []string, topic string, rf int16) error {
 }
 
 func produce(target string, addrs []string) (result, error) {
-	cl, err := kgo.NewClient(kgo.SeedBrokers(addrs...), kgo.DefaultProduceTopic("bench"),
-		kgo.ProducerBatchCompression(kgo.NoCompression()), kgo.MaxBufferedRecords(100_000))
+	opts := []kgo.Opt{kgo.SeedBrokers(addrs...), kgo.DefaultProduceTopic("bench"),
+		kgo.ProducerBatchCompression(kgo.NoCompression()), kgo.MaxBufferedRecords(100_000)}
+	if *txnEvery > 0 {
+		opts = append(opts, kgo.TransactionalID("bench-"+target), kgo.TransactionTimeout(time.Minute))
+	}
+	cl, err := kgo.NewClient(opts...)
 	if err != nil {
 		return result{}, err
 	}
@@ -276,23 +291,64 @@ func produce(target string, addrs []string) (result, error) {
 	}
 	var failed atomic.Int64
 	var firstErr atomic.Pointer[error]
-	start := time.Now()
-	for range *records {
-		cl.Produce(ctx, &kgo.Record{Value: value}, func(_ *kgo.Record, err error) {
-			if err != nil {
-				failed.Add(1)
-				firstErr.CompareAndSwap(nil, &err)
-			}
-		})
+	promise := func(_ *kgo.Record, err error) {
+		if err != nil {
+			failed.Add(1)
+			firstErr.CompareAndSwap(nil, &err)
+		}
 	}
-	if err := cl.Flush(ctx); err != nil {
-		return result{}, fmt.Errorf("%s produce: %w", target, err)
+	phase := "produce"
+	if *txnEvery > 0 {
+		if err := warmTxnCoordinator(ctx, cl, "bench-"+target); err != nil {
+			return result{}, fmt.Errorf("%s: %w", target, err)
+		}
+	}
+	start := time.Now()
+	if *txnEvery > 0 {
+		phase = "txn-prod"
+		for done := 0; done < *records; {
+			if err := cl.BeginTransaction(); err != nil {
+				return result{}, fmt.Errorf("%s begin transaction: %w", target, err)
+			}
+			n := min(*txnEvery, *records-done)
+			for range n {
+				cl.Produce(ctx, &kgo.Record{Value: value}, promise)
+			}
+			if err := cl.Flush(ctx); err != nil {
+				return result{}, fmt.Errorf("%s produce: %w", target, err)
+			}
+			if err := cl.EndTransaction(ctx, kgo.TryCommit); err != nil {
+				return result{}, fmt.Errorf("%s commit: %w", target, err)
+			}
+			done += n
+		}
+	} else {
+		for range *records {
+			cl.Produce(ctx, &kgo.Record{Value: value}, promise)
+		}
+		if err := cl.Flush(ctx); err != nil {
+			return result{}, fmt.Errorf("%s produce: %w", target, err)
+		}
 	}
 	took := time.Since(start)
 	if n := failed.Load(); n > 0 {
 		return result{}, fmt.Errorf("%s produce: %d records failed, first: %v", target, n, *firstErr.Load())
 	}
-	return result{target, "produce", *records, int64(*records) * int64(*size), took}, nil
+	return result{target, phase, *records, int64(*records) * int64(*size), took}, nil
+}
+
+// warmTxnCoordinator waits until the transactional id has a coordinator, so that the timed
+// phase does not include the creation of __transaction_state (which kfake has from the start).
+func warmTxnCoordinator(ctx context.Context, cl *kgo.Client, id string) error {
+	return poll(90*time.Second, func() error {
+		req := kmsg.NewPtrFindCoordinatorRequest()
+		req.CoordinatorType, req.CoordinatorKey = 1, id
+		resp, err := req.RequestWith(ctx, cl)
+		if err != nil {
+			return err
+		}
+		return kerr.ErrorForCode(resp.ErrorCode)
+	})
 }
 
 func consume(target string, addrs []string) (result, error) {
@@ -300,8 +356,11 @@ func consume(target string, addrs []string) (result, error) {
 	for p := range int32(*partitions) {
 		offsets[p] = kgo.NewOffset().AtStart()
 	}
-	cl, err := kgo.NewClient(kgo.SeedBrokers(addrs...),
-		kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{"bench": offsets}))
+	opts := []kgo.Opt{kgo.SeedBrokers(addrs...), kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{"bench": offsets})}
+	if *txnEvery > 0 {
+		opts = append(opts, kgo.FetchIsolationLevel(kgo.ReadCommitted()))
+	}
+	cl, err := kgo.NewClient(opts...)
 	if err != nil {
 		return result{}, err
 	}

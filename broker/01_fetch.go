@@ -9,6 +9,12 @@ package broker
 // epoch (v12+). Fetch sessions (KIP-227) are declined by answering session id 0, which every
 // client takes as "use full fetches".
 //
+// Fetching from the closest replica (KIP-392): from v11 a consumer may read from a follower,
+// which serves it up to the high watermark it has learned from the leader; with
+// replica.selector.class = RackAwareReplicaSelector the leader answers a consumer that names
+// its client.rack with no records and the preferred read replica, an in-sync replica in that
+// rack that has the fetch offset (replica_selector.go).
+//
 // Isolation (KIP-98): read_uncommitted (0) consumers read up to the high watermark,
 // read_committed (1) ones up to the last stable offset, and get the aborted transactions
 // overlapping what they were sent (producer id and first offset; Kafka's
@@ -21,6 +27,7 @@ import (
 	"reflect"
 	"time"
 
+	"github.com/klassik/klassik/conf"
 	"github.com/klassik/klassik/logstore"
 	"github.com/klassik/klassik/record"
 	"github.com/klassik/klassik/wire"
@@ -80,6 +87,15 @@ func (b *Broker) fetchOnce(r *kmsg.FetchRequest, replicaID int32) (*kmsg.FetchRe
 	var waitOn []<-chan struct{}
 	hasError := false
 	now := time.Now().UnixMilli()
+	params := fetchParams{replicaID: replicaID, readCommitted: r.IsolationLevel == 1}
+	if replicaID < 0 && r.Version >= 11 {
+		// KIP-392: a consumer that may be sent to another replica may also read from a
+		// follower; the leader picks one in its rack when replica.selector.class asks for it.
+		params.anyReplica = true
+		if r.Rack != "" && b.cfg.ReplicaSelectorClass == conf.RackAwareReplicaSelector {
+			params.rack, params.snap = r.Rack, snap
+		}
+	}
 
 	for _, rt := range r.Topics {
 		st := kmsg.NewFetchResponseTopic()
@@ -109,7 +125,7 @@ func (b *Broker) fetchOnce(r *kmsg.FetchRequest, replicaID int32) (*kmsg.FetchRe
 				}
 			default:
 				maxBytes := min(int(rp.PartitionMaxBytes), budget-total)
-				n, ch, err := p.fetchInto(&sp, rp, replicaID, r.IsolationLevel == 1, maxBytes, total == 0, now)
+				n, ch, err := p.fetchInto(&sp, rp, params, maxBytes, total == 0, now)
 				if err != nil {
 					sp.ErrorCode = errCode(err)
 				}
@@ -118,8 +134,8 @@ func (b *Broker) fetchOnce(r *kmsg.FetchRequest, replicaID int32) (*kmsg.FetchRe
 					waitOn = append(waitOn, ch)
 				}
 			}
-			if sp.ErrorCode != 0 {
-				hasError = true
+			if sp.ErrorCode != 0 || sp.PreferredReadReplica >= 0 {
+				hasError = true // answered at once, as Kafka does for both
 			}
 			if sp.RecordBatches == nil {
 				sp.RecordBatches = []byte{} // Kafka sends empty records, never null; librdkafka rejects null
@@ -134,17 +150,36 @@ func (b *Broker) fetchOnce(r *kmsg.FetchRequest, replicaID int32) (*kmsg.FetchRe
 	return resp, total, waitOn
 }
 
+// fetchParams is what of a Fetch request decides how each partition is read.
+type fetchParams struct {
+	replicaID     int32 // >= 0: a follower's fetch
+	readCommitted bool
+	anyReplica    bool              // a consumer that may read from a follower (v11+, KIP-392)
+	rack          string            // the consumer's client.rack, when the rack-aware selector is on
+	snap          *metadataSnapshot // with rack: the brokers' racks
+}
+
 // fetchInto reads one partition into sp. It returns the bytes read and the channel that
 // signals new data.
-func (p *partition) fetchInto(sp *kmsg.FetchResponseTopicPartition, rp kmsg.FetchRequestTopicPartition, replicaID int32, readCommitted bool, maxBytes int, minOne bool, nowMs int64) (int, <-chan struct{}, error) {
+func (p *partition) fetchInto(sp *kmsg.FetchResponseTopicPartition, rp kmsg.FetchRequestTopicPartition, fp fetchParams, maxBytes int, minOne bool, nowMs int64) (int, <-chan struct{}, error) {
+	replicaID, readCommitted := fp.replicaID, fp.readCommitted
 	p.mu.Lock()
-	if !p.isLeaderLocked() {
+	leader := p.isLeaderLocked()
+	if !leader && !(fp.anyReplica && p.leaderID >= 0 && !p.stopped) {
 		p.mu.Unlock()
 		return 0, nil, kerr.NotLeaderForPartition
 	}
 	if err := checkEpoch(rp.CurrentLeaderEpoch, p.leaderEpoch); err != nil {
 		p.mu.Unlock()
 		return 0, nil, err
+	}
+	if leader && fp.rack != "" {
+		if id := p.preferredReadReplicaLocked(fp.snap, fp.rack, rp.FetchOffset); id >= 0 {
+			sp.HighWatermark, sp.LastStableOffset, sp.LogStartOffset = p.hw, p.log.LastStableOffset(p.hw), p.log.LogStartOffset()
+			sp.PreferredReadReplica = id
+			p.mu.Unlock()
+			return 0, nil, nil
+		}
 	}
 	follower := replicaID >= 0
 	if follower {

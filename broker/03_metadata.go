@@ -71,7 +71,7 @@ func (b *Broker) handleMetadata(_ context.Context, req *wire.Request) (kmsg.Resp
 			continue
 		}
 		mt.TopicID = t.id
-		mt.IsInternal = name == offsetsTopic
+		mt.IsInternal = isInternalTopic(name)
 		for _, p := range sortedPartitionIDs(t.partitions) {
 			st := t.partitions[p]
 			mp := kmsg.NewMetadataResponseTopicPartition()

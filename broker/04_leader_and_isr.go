@@ -108,7 +108,7 @@ func (b *Broker) applyLeaderAndIsr(ps kmsg.LeaderAndISRRequestTopicPartition, to
 		p.makeLeaderLocked(ps, nowMs)
 		p.mu.Unlock()
 		b.fetchers.removePartition(tp)
-		b.groupLeadershipChanged(tp, true, ps.LeaderEpoch)
+		b.coordinatorLeadershipChanged(tp, true, ps.LeaderEpoch)
 		b.log.Info().Str("topic", tp.topic).Int32("partition", tp.partition).Int32("leader_epoch", ps.LeaderEpoch).Ints32("isr", ps.ISR).Msg("leading")
 		b.bus.Publish(event.Event{Kind: event.BecameLeader,
 			Text: fmt.Sprintf("[Broker id=%d] Leader %s-%d with leader epoch %d, ISR %s, zkVersion %d, starting at log end offset %d",
@@ -126,7 +126,7 @@ func (b *Broker) applyLeaderAndIsr(ps kmsg.LeaderAndISRRequestTopicPartition, to
 			Topic: tp.topic, Partition: event.Int32(tp.partition), Leader: event.Int32(ps.Leader), ISR: slices.Clone(ps.ISR),
 			LeaderEpoch: event.Int32(ps.LeaderEpoch), ZKVersion: event.Int32(ps.ZKVersion), ControllerEpoch: event.Int32(ps.ControllerEpoch)})
 	}
-	b.groupLeadershipChanged(tp, false, ps.LeaderEpoch)
+	b.coordinatorLeadershipChanged(tp, false, ps.LeaderEpoch)
 	if ps.Leader < 0 {
 		b.fetchers.removePartition(tp)
 		return nil

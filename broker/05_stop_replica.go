@@ -63,7 +63,7 @@ func (b *Broker) handleStopReplica(_ context.Context, req *wire.Request) (kmsg.R
 			}
 		default:
 			b.fetchers.removePartition(s.tp)
-			b.groupLeadershipChanged(s.tp, false, s.epoch)
+			b.coordinatorLeadershipChanged(s.tp, false, s.epoch)
 			p.mu.Lock()
 			p.leaderID = -1
 			p.signal()

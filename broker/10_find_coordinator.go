@@ -3,7 +3,8 @@ package broker
 // FindCoordinator, key 10, versions 0-4: the coordinator of a group is the leader of partition
 // abs(hashCode(group)) % offsets.topic.num.partitions of __consumer_offsets, which is created
 // on first use (compacted, offsets.topic.replication.factor replicas). v4 looks up several
-// keys at once (KIP-699). Transaction coordinators are not supported.
+// keys at once (KIP-699). The coordinator of a transactional id (key type 1) is found the same
+// way in __transaction_state: abs(hashCode(id)) % transaction.state.log.num.partitions.
 
 import (
 	"context"
@@ -43,17 +44,25 @@ func (b *Broker) handleFindCoordinator(_ context.Context, req *wire.Request) (km
 }
 
 func (b *Broker) findCoordinator(c *kmsg.FindCoordinatorResponseCoordinator, typ int8, key, listener string) error {
-	if typ != 0 {
-		return errorf(kerr.CoordinatorNotAvailable, "klassik has no transaction coordinator")
+	var topic string
+	var partition int32
+	var create func() error
+	switch typ {
+	case 0:
+		topic, partition, create = offsetsTopic, b.groups.PartitionFor(key), b.createOffsetsTopic
+	case 1:
+		topic, partition, create = transactionStateTopic, b.txns.PartitionFor(key), b.createTransactionStateTopic
+	default:
+		return errorf(kerr.InvalidRequest, "coordinator type %d is not 0 (group) or 1 (transaction)", typ)
 	}
 	snap := b.meta.get()
-	if _, ok := snap.topics[offsetsTopic]; !ok {
-		if err := b.createOffsetsTopic(); err != nil {
+	if _, ok := snap.topics[topic]; !ok {
+		if err := create(); err != nil {
 			return err
 		}
 		return kerr.CoordinatorNotAvailable
 	}
-	st, ok := snap.partition(offsetsTopic, b.groups.PartitionFor(key))
+	st, ok := snap.partition(topic, partition)
 	if !ok || st.Leader < 0 {
 		return kerr.CoordinatorNotAvailable
 	}

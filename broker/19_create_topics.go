@@ -72,9 +72,9 @@ func (b *Broker) handleCreateTopics(ctx context.Context, req *wire.Request) (kms
 			}
 			rt.NumPartitions = int32(len(assignment))
 			rt.ReplicationFactor = int16(len(assignment[0]))
-			tc := newTopicConfig(b.cfg, spec.configs)
+			tc := newTopicConfig(b.brokerCfg(), spec.configs)
 			for i := range topicConfigDefs {
-				e := describeTopicConfig(b.cfg, tc, &topicConfigDefs[i])
+				e := describeTopicConfig(b.brokerCfg(), tc, &topicConfigDefs[i])
 				c := kmsg.NewCreateTopicsResponseTopicConfig()
 				c.Name, c.Value, c.Source = e.def.name, strp(e.value), int8(e.source)
 				rt.Configs = append(rt.Configs, c)

@@ -1,8 +1,10 @@
 package broker
 
-// InitProducerId, key 22, versions 0-4 (KIP-98, KIP-360): idempotent producers get a producer
-// id from this broker's block of ids (taken from /latest_producer_id_block) and epoch 0.
-// Transactional ids are not supported: klassik has no transaction coordinator yet.
+// InitProducerId, key 22, versions 0-4 (KIP-98, KIP-360). An idempotent producer (no
+// transactional id) gets a producer id from this broker's block of ids (taken from
+// /latest_producer_id_block) and epoch 0. A transactional producer asks the coordinator of its
+// transactional id (coordinator/transaction), which bumps the id's epoch and so fences any older
+// producer with the same id.
 
 import (
 	"context"
@@ -14,12 +16,20 @@ import (
 
 func init() { register(22, 0, 4, (*Broker).handleInitProducerID) }
 
-func (b *Broker) handleInitProducerID(_ context.Context, req *wire.Request) (kmsg.Response, error) {
+func (b *Broker) handleInitProducerID(ctx context.Context, req *wire.Request) (kmsg.Response, error) {
 	r := req.Body.(*kmsg.InitProducerIDRequest)
 	resp := r.ResponseKind().(*kmsg.InitProducerIDResponse)
 	resp.ProducerID, resp.ProducerEpoch = -1, -1
 	if r.TransactionalID != nil {
-		resp.ErrorCode = kerr.TransactionalIDAuthorizationFailed.Code
+		expectPID, expectEpoch := int64(-1), int16(-1)
+		if r.Version >= 3 {
+			expectPID, expectEpoch = r.ProducerID, r.ProducerEpoch
+		}
+		pid, epoch, err := b.txns.InitProducerID(ctx, *r.TransactionalID, r.TransactionTimeoutMillis, expectPID, expectEpoch)
+		resp.ErrorCode = errCode(fencedForOldClients(err, r.Version < 4))
+		if err == nil {
+			resp.ProducerID, resp.ProducerEpoch = pid, epoch
+		}
 		return resp, nil
 	}
 	id, err := b.pids.nextID()
@@ -30,4 +40,13 @@ func (b *Broker) handleInitProducerID(_ context.Context, req *wire.Request) (kms
 	}
 	resp.ProducerID, resp.ProducerEpoch = id, 0
 	return resp, nil
+}
+
+// fencedForOldClients is what KafkaApis does for clients that predate PRODUCER_FENCED
+// (KIP-588): they get INVALID_PRODUCER_EPOCH instead.
+func fencedForOldClients(err error, old bool) error {
+	if old && err == kerr.ProducerFenced {
+		return kerr.InvalidProducerEpoch
+	}
+	return err
 }

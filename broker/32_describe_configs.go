@@ -2,15 +2,18 @@ package broker
 
 // DescribeConfigs, key 32, versions 0-4: topic configs (every one of Kafka 3.6's, overrides
 // from /config/topics/<t> over the broker's values, with their source and, on request,
-// synonyms: KIP-226) and this broker's own configuration (read-only: klassik has no dynamic
-// broker configs yet); v3+ answers each config's type and, on request, its documentation
-// (KIP-569). Sources and synonyms: topic_config_describe.go.
+// synonyms: KIP-226) and this broker's own configuration, dynamic values included
+// (dynamic_config.go; resource name "" describes the cluster-wide dynamic defaults); v3+
+// answers each config's type and, on request, its documentation (KIP-569). Sources and
+// synonyms: topic_config_describe.go.
 
 import (
 	"context"
+	"sort"
 	"strconv"
 
 	"github.com/klassik/klassik/wire"
+	"github.com/klassik/klassik/zkclient"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
@@ -47,24 +50,47 @@ func (b *Broker) handleDescribeConfigs(_ context.Context, req *wire.Request) (km
 				rr.ErrorMessage = strp(err.Error())
 				break
 			}
-			tc := newTopicConfig(b.cfg, overrides)
+			tc := newTopicConfig(b.brokerCfg(), overrides)
 			for i := range topicConfigDefs {
 				d := &topicConfigDefs[i]
 				if wanted(d.name) {
-					rr.Configs = append(rr.Configs, describeTopicConfig(b.cfg, tc, d).describeConfig(r.IncludeSynonyms, r.IncludeDocumentation))
+					rr.Configs = append(rr.Configs, describeTopicConfig(b.brokerCfg(), tc, d).describeConfig(r.IncludeSynonyms, r.IncludeDocumentation))
 				}
 			}
 		case kmsg.ConfigResourceTypeBroker:
-			if res.ResourceName != "" && res.ResourceName != strconv.Itoa(int(b.cfg.BrokerID)) {
+			if res.ResourceName == "" {
+				// The cluster-wide default: only what is set dynamically (Kafka's
+				// currentDynamicDefaultConfigs).
+				def, err := b.zk.EntityConfig("brokers", zkclient.BrokerDefault)
+				if err != nil {
+					rr.ErrorCode, rr.ErrorMessage = kerr.UnknownServerError.Code, strp(err.Error())
+					break
+				}
+				names := make([]string, 0, len(def))
+				for k := range def {
+					names = append(names, k)
+				}
+				sort.Strings(names)
+				for _, k := range names {
+					if wanted(k) {
+						c := describeBrokerConfig(b.brokerCfg(), k, def[k], false, r.IncludeDocumentation)
+						c.Source, c.IsDefault = kmsg.ConfigSourceDynamicDefaultBrokerConfig, false
+						rr.Configs = append(rr.Configs, c)
+					}
+				}
+				break
+			}
+			if res.ResourceName != strconv.Itoa(int(b.cfg.BrokerID)) {
 				rr.ErrorCode = kerr.InvalidRequest.Code
 				rr.ErrorMessage = strp("this broker is " + strconv.Itoa(int(b.cfg.BrokerID)) + "; ask broker " + res.ResourceName + " directly")
 				break
 			}
-			for _, kv := range b.cfg.Properties() {
+			bc := b.brokerCfg()
+			for _, kv := range bc.Properties() {
 				if !wanted(kv.Key) {
 					continue
 				}
-				rr.Configs = append(rr.Configs, describeBrokerConfig(b.cfg, kv.Key, kv.Value, r.IncludeSynonyms, r.IncludeDocumentation))
+				rr.Configs = append(rr.Configs, describeBrokerConfig(bc, kv.Key, kv.Value, r.IncludeSynonyms, r.IncludeDocumentation))
 			}
 		default:
 			rr.ErrorCode = kerr.InvalidRequest.Code

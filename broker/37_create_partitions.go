@@ -8,7 +8,6 @@ import (
 	"context"
 	"time"
 
-	"github.com/klassik/klassik/coordinator/controller"
 	"github.com/klassik/klassik/wire"
 	"github.com/klassik/klassik/zkclient"
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -59,9 +58,9 @@ func (b *Broker) handleCreatePartitions(ctx context.Context, req *wire.Request) 
 				if err := zkclient.CheckTopicZnodeSize(int64(t.Count), int64(rf)); err != nil {
 					return errorf(kerr.InvalidPartitions, "%v", err)
 				}
-				all, err := controller.AssignReplicas(b.meta.get().liveBrokerIDs(), t.Count, rf, -1, 0)
+				all, err := b.assignReplicas(t.Count, rf)
 				if err != nil {
-					return errorf(kerr.InvalidReplicationFactor, "%v", err)
+					return err
 				}
 				added = map[int32][]int32{}
 				for p := have; p < t.Count; p++ {

@@ -4,7 +4,8 @@ package broker
 // versions 0-2: topic config overrides, validated, written to /config/topics/<t> with a
 // /config/changes notification so that every broker applies them. SET, DELETE, APPEND and
 // SUBTRACT (the latter two for list configs such as cleanup.policy); validate-only too.
-// Broker configs are static in klassik and refused.
+// BROKER resources set dynamic broker configs (dynamic_config.go): name "" for the
+// cluster-wide default, a broker id for one broker.
 
 import (
 	"context"
@@ -29,7 +30,8 @@ func (b *Broker) handleIncrementalAlterConfigs(_ context.Context, req *wire.Requ
 	for _, res := range r.Resources {
 		rr := kmsg.NewIncrementalAlterConfigsResponseResource()
 		rr.ResourceType, rr.ResourceName = res.ResourceType, res.ResourceName
-		err := b.alterTopicConfig(res.ResourceType, res.ResourceName, r.ValidateOnly, func(cfg map[string]string) error {
+		broker := res.ResourceType == kmsg.ConfigResourceTypeBroker
+		err := b.alterConfig(res.ResourceType, res.ResourceName, r.ValidateOnly, func(cfg map[string]string) error {
 			for _, c := range res.Configs {
 				val := ""
 				if c.Value != nil {
@@ -41,6 +43,9 @@ func (b *Broker) handleIncrementalAlterConfigs(_ context.Context, req *wire.Requ
 				case kmsg.IncrementalAlterConfigOpDelete:
 					delete(cfg, c.Name)
 				case kmsg.IncrementalAlterConfigOpAppend, kmsg.IncrementalAlterConfigOpSubtract:
+					if broker {
+						return errorf(kerr.InvalidRequest, "klassik supports APPEND and SUBTRACT on topic configs only; SET the whole list of %s", c.Name)
+					}
 					if err := appendOrSubtract(cfg, c.Op, c.Name, val); err != nil {
 						return err
 					}
@@ -62,7 +67,7 @@ func (b *Broker) handleAlterConfigs(_ context.Context, req *wire.Request) (kmsg.
 	for _, res := range r.Resources {
 		rr := kmsg.NewAlterConfigsResponseResource()
 		rr.ResourceType, rr.ResourceName = res.ResourceType, res.ResourceName
-		err := b.alterTopicConfig(res.ResourceType, res.ResourceName, r.ValidateOnly, func(cfg map[string]string) error {
+		err := b.alterConfig(res.ResourceType, res.ResourceName, r.ValidateOnly, func(cfg map[string]string) error {
 			clear(cfg) // AlterConfigs replaces the whole set
 			for _, c := range res.Configs {
 				if c.Value != nil {
@@ -77,11 +82,19 @@ func (b *Broker) handleAlterConfigs(_ context.Context, req *wire.Request) (kmsg.
 	return resp, nil
 }
 
-// alterTopicConfig reads a topic's overrides, lets change edit them, validates and writes them.
-func (b *Broker) alterTopicConfig(typ kmsg.ConfigResourceType, topic string, validateOnly bool, change func(map[string]string) error) error {
-	if typ != kmsg.ConfigResourceTypeTopic {
-		return errorf(kerr.InvalidRequest, "only topic configs can be altered; broker configs are read from server.toml")
+// alterConfig alters a topic's overrides or a dynamic broker config (dynamic_config.go).
+func (b *Broker) alterConfig(typ kmsg.ConfigResourceType, name string, validateOnly bool, change func(map[string]string) error) error {
+	switch typ {
+	case kmsg.ConfigResourceTypeTopic:
+		return b.alterTopicConfig(name, validateOnly, change)
+	case kmsg.ConfigResourceTypeBroker:
+		return b.alterBrokerConfig(name, validateOnly, change)
 	}
+	return errorf(kerr.InvalidRequest, "only topic and broker configs can be altered")
+}
+
+// alterTopicConfig reads a topic's overrides, lets change edit them, validates and writes them.
+func (b *Broker) alterTopicConfig(topic string, validateOnly bool, change func(map[string]string) error) error {
 	// As Kafka's AdminZkClient.changeTopicConfig, the topic must exist in ZooKeeper: this
 	// broker's metadata may not have heard of a topic created a moment ago.
 	if _, ok := b.meta.get().topics[topic]; !ok {
@@ -101,7 +114,7 @@ func (b *Broker) alterTopicConfig(typ kmsg.ConfigResourceType, topic string, val
 	if err := change(cfg); err != nil {
 		return err
 	}
-	if err := validateTopicConfig(b.cfg, cfg); err != nil {
+	if err := validateTopicConfig(b.brokerCfg(), cfg); err != nil {
 		// ZkAdminManager.alterConfigs: a ConfigException is prefixed with the resource.
 		var ce *configException
 		if errors.As(err, &ce) {

@@ -16,6 +16,7 @@ import (
 	"github.com/klassik/klassik/conf"
 	"github.com/klassik/klassik/coordinator/controller"
 	"github.com/klassik/klassik/coordinator/group"
+	"github.com/klassik/klassik/coordinator/transaction"
 	"github.com/klassik/klassik/internal/backoff"
 	"github.com/klassik/klassik/logstore"
 	"github.com/klassik/klassik/wire"
@@ -36,9 +37,11 @@ type Broker struct {
 	rm           *replicaManager
 	fetchers     *fetcherManager
 	topicConfigs *topicConfigStore
+	dyn          *dynamicConfig // dynamic broker configs (dynamic_config.go)
 	pids         *producerIDs
 	channel      *controllerChannel
 	groups       *group.Coordinator
+	txns         *transaction.Coordinator
 
 	// txnCompletion, when set, is told after WriteTxnMarkers wrote a producer's markers to
 	// partitions of __consumer_offsets (Kafka's GroupCoordinator.scheduleHandleTxnCompletion):
@@ -120,6 +123,8 @@ func (b *Broker) Start() (err error) {
 	if b.clusterID, err = b.zk.GetOrCreateClusterID(newClusterID()); err != nil {
 		return fmt.Errorf("reading /cluster/id: %w", err)
 	}
+	b.dyn = newDynamicConfig(b)
+	b.dyn.reload()
 	b.topicConfigs = newTopicConfigStore(b)
 	b.pids = &producerIDs{b: b}
 	b.groups = group.New(group.Config{
@@ -133,6 +138,8 @@ func (b *Broker) Start() (err error) {
 		OffsetsRetentionCheckIntervalMs: 600000,
 		Events:                          b.bus,
 	}, offsetsLog{b}, b.base)
+	b.txns = b.newTransactionCoordinator()
+	b.txnCompletion = b.groups.CompleteTxn
 
 	if err = b.startListeners(); err != nil {
 		return err
@@ -369,6 +376,9 @@ func (b *Broker) closeAll() {
 	}
 	b.fetchers.close()
 	b.channel.close()
+	if b.txns != nil {
+		b.txns.Close()
+	}
 	if b.groups != nil {
 		b.groups.Close()
 	}

@@ -16,9 +16,10 @@ import (
 // reached on its inter-broker listener (Kafka's ControllerChannelManager connections). The
 // controller orders and retries; a failed connection is dropped and dialled again next time.
 type controllerChannel struct {
-	b       *Broker
-	mu      sync.Mutex
-	clients map[int32]*channelConn
+	b        *Broker
+	clientID string // what the destination's logs show
+	mu       sync.Mutex
+	clients  map[int32]*channelConn
 }
 
 type channelConn struct {
@@ -27,7 +28,7 @@ type channelConn struct {
 }
 
 func newControllerChannel(b *Broker) *controllerChannel {
-	return &controllerChannel{b: b, clients: map[int32]*channelConn{}}
+	return &controllerChannel{b: b, clientID: fmt.Sprintf("klassik-controller-%d", b.cfg.BrokerID), clients: map[int32]*channelConn{}}
 }
 
 // endpointFor picks the inter-broker listener's endpoint of a registered broker.
@@ -47,13 +48,18 @@ func (c *controllerChannel) Send(ctx context.Context, to zkclient.BrokerInfo, re
 	if err != nil {
 		return nil, err
 	}
-	cl, err := c.conn(ctx, to.ID, addr)
+	return c.request(ctx, to.ID, addr, req)
+}
+
+// request sends req to broker id at addr, on the connection kept for it.
+func (c *controllerChannel) request(ctx context.Context, id int32, addr string, req kmsg.Request) (kmsg.Response, error) {
+	cl, err := c.conn(ctx, id, addr)
 	if err != nil {
 		return nil, err
 	}
 	resp, err := cl.Request(ctx, req)
 	if err != nil {
-		c.drop(to.ID, cl)
+		c.drop(id, cl)
 	}
 	return resp, err
 }
@@ -68,7 +74,7 @@ func (c *controllerChannel) conn(ctx context.Context, id int32, addr string) (*w
 	if cc != nil {
 		c.drop(id, cc.client)
 	}
-	cl, err := wire.Dial(ctx, addr, fmt.Sprintf("klassik-controller-%d", c.b.cfg.BrokerID))
+	cl, err := wire.Dial(ctx, addr, c.clientID)
 	if err != nil {
 		return nil, err
 	}

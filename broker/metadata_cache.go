@@ -150,6 +150,18 @@ func (s *metadataSnapshot) liveBrokerIDs() []int32 {
 	return ids
 }
 
+// liveBrokerRacks maps each live broker to its broker.rack ("" none).
+func (s *metadataSnapshot) liveBrokerRacks() map[int32]string {
+	racks := make(map[int32]string, len(s.brokers))
+	for id, b := range s.brokers {
+		racks[id] = ""
+		if b.rack != nil {
+			racks[id] = *b.rack
+		}
+	}
+	return racks
+}
+
 // partition returns the cached state of one partition.
 func (s *metadataSnapshot) partition(topic string, p int32) (kmsg.UpdateMetadataRequestTopicPartition, bool) {
 	t := s.topics[topic]

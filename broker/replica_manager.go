@@ -76,7 +76,7 @@ func (rm *replicaManager) remove(tp topicPartition, deleteLog bool) error {
 		p.mu.Unlock()
 	}
 	rm.b.fetchers.removePartition(tp)
-	rm.b.groupLeadershipChanged(tp, false, -1)
+	rm.b.coordinatorLeadershipChanged(tp, false, -1)
 	if deleteLog {
 		return rm.b.logs.Delete(logstore.TopicPartition{Topic: tp.topic, Partition: tp.partition})
 	}

@@ -90,6 +90,17 @@ func brokerConfigSynonyms(name string) []string {
 func brokerSynonyms(bc *conf.Config, name string) []configSynonym {
 	names := brokerConfigSynonyms(name)
 	var out []configSynonym
+	for _, own := range []bool{true, false} {
+		for _, s := range names {
+			if v, perBroker, ok := bc.DynamicValue(s); ok && perBroker == own {
+				src := kmsg.ConfigSourceDynamicDefaultBrokerConfig
+				if own {
+					src = kmsg.ConfigSourceDynamicBrokerConfig
+				}
+				out = append(out, configSynonym{s, v, src})
+			}
+		}
+	}
 	for _, s := range names {
 		if v, ok := bc.StaticValue(s); ok {
 			out = append(out, configSynonym{s, v, kmsg.ConfigSourceStaticBrokerConfig})
@@ -120,12 +131,13 @@ var brokerConfigDocs = func() map[string]conf.PropertyDoc {
 	return m
 }()
 
-// describeBrokerConfig describes one of this broker's properties (createBrokerConfigEntry).
-// Every one is read-only: klassik has no dynamic broker configs yet.
+// describeBrokerConfig describes one of this broker's properties (createBrokerConfigEntry),
+// from its effective configuration bc: read-only unless it is one of the dynamic ones
+// (dynamic_config.go).
 func describeBrokerConfig(bc *conf.Config, name, value string, synonyms, documentation bool) kmsg.DescribeConfigsResponseResourceConfig {
 	c := kmsg.NewDescribeConfigsResponseResourceConfig()
 	c.Name, c.Value = name, strp(value)
-	c.ReadOnly = true
+	c.ReadOnly = dynamicMode(name) == modeReadOnly
 	syn := brokerSynonyms(bc, name)
 	c.Source = kmsg.ConfigSourceDefaultConfig
 	if len(syn) > 0 {

@@ -59,7 +59,7 @@ func (b *Broker) createTopic(spec topicSpec, validateOnly bool) (map[int32][]int
 	if _, ok := b.meta.get().topics[spec.name]; ok {
 		return nil, errorf(kerr.TopicAlreadyExists, "topic %q already exists", spec.name)
 	}
-	if err := validateTopicConfig(b.cfg, spec.configs); err != nil {
+	if err := validateTopicConfig(b.brokerCfg(), spec.configs); err != nil {
 		return nil, errorf(kerr.InvalidConfig, "%v", err) // Kafka's message as it is (ZkAdminManager.createTopics)
 	}
 	assignment := spec.assignment
@@ -82,9 +82,8 @@ func (b *Broker) createTopic(spec topicSpec, validateOnly bool) (map[int32][]int
 			return nil, errorf(kerr.InvalidPartitions, "%v", err)
 		}
 		var err error
-		assignment, err = controller.AssignReplicas(b.meta.get().liveBrokerIDs(), n, rf, -1, 0)
-		if err != nil {
-			return nil, errorf(kerr.InvalidReplicationFactor, "%v", err)
+		if assignment, err = b.assignReplicas(n, rf); err != nil {
+			return nil, err
 		}
 	} else if err := b.validateAssignment(assignment, 0); err != nil {
 		return nil, err
@@ -101,6 +100,20 @@ func (b *Broker) createTopic(spec topicSpec, validateOnly bool) (map[int32][]int
 	}
 	b.log.Info().Str("topic", spec.name).Int("partitions", len(assignment)).Msg("created topic")
 	return assignment, nil
+}
+
+// assignReplicas places the replicas of n new partitions on the live brokers as Kafka's
+// AdminUtils.assignReplicasToBrokers does: spread over racks when the brokers have a
+// broker.rack (every one of them must then), round robin otherwise.
+func (b *Broker) assignReplicas(n int32, rf int16) (map[int32][]int32, error) {
+	a, err := controller.AssignReplicasToBrokers(b.meta.get().liveBrokerRacks(), n, rf, -1, 0)
+	switch {
+	case errors.Is(err, controller.ErrPartialRacks):
+		return nil, errorf(kerr.UnknownServerError, "%v", err) // Kafka's AdminOperationException
+	case err != nil:
+		return nil, errorf(kerr.InvalidReplicationFactor, "%v", err)
+	}
+	return a, nil
 }
 
 // checkAssignmentFits refuses a manual assignment (partitions entries holding replicas ids in

@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -75,6 +76,9 @@ func (b *Broker) readConfigChanges(last *int64, apply bool) {
 		if topic, ok := strings.CutPrefix(e, "topics/"); ok {
 			b.topicConfigs.refresh(topic)
 		}
+		if e == "brokers/"+zkclient.BrokerDefault || e == "brokers/"+strconv.Itoa(int(b.cfg.BrokerID)) {
+			b.dyn.reload()
+		}
 	}
 }
 
@@ -106,7 +110,7 @@ func (s *topicConfigStore) refresh(topic string) *topicConfig {
 		s.b.log.Warn().Err(err).Str("topic", topic).Msg("reading topic config; using broker defaults")
 		overrides = map[string]string{}
 	}
-	tc := newTopicConfig(s.b.cfg, overrides)
+	tc := newTopicConfig(s.b.brokerCfg(), overrides)
 	s.mu.Lock()
 	s.m[topic] = tc
 	s.mu.Unlock()
@@ -119,6 +123,23 @@ func (s *topicConfigStore) refresh(topic string) *topicConfig {
 		}
 	}
 	return tc
+}
+
+// refreshAll recomputes every known and hosted topic's config: the broker defaults under them
+// changed (a dynamic broker config).
+func (s *topicConfigStore) refreshAll() {
+	topics := map[string]bool{}
+	s.mu.Lock()
+	for t := range s.m {
+		topics[t] = true
+	}
+	s.mu.Unlock()
+	for _, p := range s.b.rm.all() {
+		topics[p.tp.topic] = true
+	}
+	for t := range topics {
+		s.refresh(t)
+	}
 }
 
 func (s *topicConfigStore) forget(topic string) {

@@ -92,7 +92,12 @@ type Config struct {
 	TransactionalIDExpirationMs int // transactional.id.expiration.ms (604800000)
 	ProducerIDExpirationMs      int // producer.id.expiration.ms (86400000)
 
-	BrokerRack string // broker.rack ("")
+	TransactionMaxTimeoutMs                              int // transaction.max.timeout.ms (900000)
+	TransactionAbortTimedOutTransactionCleanupIntervalMs int // transaction.abort.timed.out.transaction.cleanup.interval.ms (10000)
+	TransactionRemoveExpiredTransactionCleanupIntervalMs int // transaction.remove.expired.transaction.cleanup.interval.ms (3600000)
+
+	BrokerRack           string // broker.rack ("")
+	ReplicaSelectorClass string // replica.selector.class ("": the leader)
 
 	// MetricsListener is the HTTP listener for /metrics and /healthz ("" = off). Kafka has no
 	// such property (it uses JMX); klassik names it metrics.listener, e.g. "127.0.0.1:9404".
@@ -107,6 +112,9 @@ type Config struct {
 	// with its value as text: Kafka's "originals", which DescribeConfigs shows as
 	// STATIC_BROKER_CONFIG. nil when nothing was set. Filled by Load; read-only after.
 	explicit map[string]string
+	// dynamicDefault and dynamicBroker are the dynamic broker configs this Config was made
+	// with (WithDynamic): /config/brokers/<default> and /config/brokers/<id>.
+	dynamicDefault, dynamicBroker map[string]string
 }
 
 // StaticValue reports the value property name was given explicitly (in server.toml, a

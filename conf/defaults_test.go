@@ -99,6 +99,10 @@ func TestDefaultsAreKafkas(t *testing.T) {
 		TransactionalIDExpirationMs: 604800000,
 		ProducerIDExpirationMs:      86400000,
 
+		TransactionMaxTimeoutMs:                              900000,
+		TransactionAbortTimedOutTransactionCleanupIntervalMs: 10000,
+		TransactionRemoveExpiredTransactionCleanupIntervalMs: 3600000,
+
 		BrokerRack:      "",
 		MetricsListener: "",
 		FaultsEnable:    false,

@@ -104,7 +104,10 @@ var table = []*property{
 		check: checkBrokerID,
 		doc:   "The broker's id, unique in the cluster. Kafka's default -1 asks for a generated id, which klassik does not do: set it."},
 	{name: "broker.rack", kind: kindString, null: true, field: func(c *Config) any { return &c.BrokerRack },
-		doc: "The rack of the broker, used in rack-aware replica assignment. Default: none."},
+		doc: "The rack of the broker, used in rack-aware replica assignment and by the rack-aware replica selector. Default: none."},
+	{name: "replica.selector.class", kind: kindString, null: true, field: func(c *Config) any { return &c.ReplicaSelectorClass },
+		check: checkReplicaSelector,
+		doc:   "Which replica a consumer is sent to read from (KIP-392): org.apache.kafka.common.replica.RackAwareReplicaSelector sends a consumer with a client.rack to an in-sync replica in its rack; LeaderSelector, or none (the default), keeps every consumer on the leader."},
 	{name: "zookeeper.connect", kind: kindString, null: true, field: func(c *Config) any { return &c.ZookeeperConnect },
 		check: checkZookeeperConnect,
 		doc:   `The ZooKeeper ensemble, "host:port,host:port", with an optional chroot path at the end ("127.0.0.1:2181/klassik"). Required.`},
@@ -289,6 +292,12 @@ var table = []*property{
 		doc: "The longest metadata string an offset commit may carry; a longer one is refused with OFFSET_METADATA_TOO_LARGE."},
 	{name: "transactional.id.expiration.ms", kind: kindInt, def: "604800000", field: func(c *Config) any { return &c.TransactionalIDExpirationMs },
 		check: atLeast(1), doc: "How long an idle transactional id is kept."},
+	{name: "transaction.max.timeout.ms", kind: kindInt, def: "900000", field: func(c *Config) any { return &c.TransactionMaxTimeoutMs },
+		check: atLeast(1), doc: "The longest transaction.timeout.ms a producer may ask for; InitProducerId with a longer one answers INVALID_TRANSACTION_TIMEOUT."},
+	{name: "transaction.abort.timed.out.transaction.cleanup.interval.ms", kind: kindInt, def: "10000", field: func(c *Config) any { return &c.TransactionAbortTimedOutTransactionCleanupIntervalMs },
+		check: atLeast(1), doc: "How often the transaction coordinator looks for transactions past their timeout and aborts them."},
+	{name: "transaction.remove.expired.transaction.cleanup.interval.ms", kind: kindInt, def: "3600000", field: func(c *Config) any { return &c.TransactionRemoveExpiredTransactionCleanupIntervalMs },
+		check: atLeast(1), doc: "How often the transaction coordinator removes transactional ids idle for transactional.id.expiration.ms."},
 	{name: "producer.id.expiration.ms", kind: kindInt, def: "86400000", field: func(c *Config) any { return &c.ProducerIDExpirationMs },
 		check: atLeast(1), doc: "How long an idle producer id's state is kept."},
 
@@ -349,6 +358,21 @@ func checkMessageFormatVersion(v any) string {
 		return "must be a Kafka version such as 2.8 or 3.0-IV1"
 	}
 	return ""
+}
+
+// The replica selectors Kafka ships (replica.selector.class).
+const (
+	RackAwareReplicaSelector = "org.apache.kafka.common.replica.RackAwareReplicaSelector"
+	LeaderReplicaSelector    = "org.apache.kafka.common.replica.LeaderSelector"
+)
+
+func checkReplicaSelector(v any) string {
+	switch s := v.(string); s {
+	case "", RackAwareReplicaSelector, LeaderReplicaSelector:
+		return ""
+	default:
+		return "must be " + RackAwareReplicaSelector + " or " + LeaderReplicaSelector + " (klassik has no other selector classes)"
+	}
 }
 
 func oneOf(allowed ...string) func(any) string {

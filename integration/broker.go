@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -118,9 +119,10 @@ func (c *Cluster) newBroker(id int32, extra bool) *Broker {
 		{"offsets.topic.num.partitions", 5},
 		{"transaction.state.log.replication.factor", rf},
 		{"transaction.state.log.min.isr", 1},
+		{"transaction.state.log.num.partitions", 5},
 		{"group.initial.rebalance.delay.ms", 0},
 	}
-	for _, o := range c.config {
+	for _, o := range append(slices.Clone(c.config), c.perBroker[id]...) {
 		b.config = setKV(b.config, o.key, o.value)
 	}
 	return b

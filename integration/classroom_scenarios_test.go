@@ -64,7 +64,8 @@ func TestClassroomScenarios(t *testing.T) {
 		names = append(names, s.Name)
 	}
 	for _, want := range []string{"kill-leader", "kill-controller", "stop-broker", "expire-session",
-		"slow-follower", "below-min-isr", "unclean-election", "preferred-leader-election", "group-rebalance"} {
+		"slow-follower", "below-min-isr", "unclean-election", "preferred-leader-election", "group-rebalance",
+		"kill-transaction-coordinator"} {
 		if !slices.Contains(names, want) {
 			t.Errorf("the classroom does not list the scenario %s (it lists %v)", want, names)
 		}

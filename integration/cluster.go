@@ -76,6 +76,7 @@ type options struct {
 	zookeepers int
 	chroot     string
 	config     []kv
+	perBroker  map[int32][]kv     // by broker id: BrokerConfigFor
 	disks      map[int32]diskSpec // by broker id: TmpfsLogDir
 }
 
@@ -97,21 +98,32 @@ func BrokerConfig(key string, value any) Option {
 	return func(o *options) { o.config = append(o.config, kv{key, value}) }
 }
 
+// BrokerConfigFor sets a property in one broker's server.toml only, over BrokerConfig's.
+func BrokerConfigFor(id int32, key string, value any) Option {
+	return func(o *options) {
+		if o.perBroker == nil {
+			o.perBroker = map[int32][]kv{}
+		}
+		o.perBroker[id] = append(o.perBroker[id], kv{key, value})
+	}
+}
+
 // Cluster is a ZooKeeper ensemble and klassik brokers, all on 127.0.0.1 with free ports.
 //
 // Methods that take no testing.TB report to the test that made the cluster and must be called
 // from that test's goroutine; subtests sharing a cluster pass their own t where a method takes
 // one.
 type Cluster struct {
-	t       testing.TB
-	dir     string
-	chroot  string
-	zks     []*zkNode
-	brokers []*Broker // brokers[id-1]
-	extras  []*Broker // brokers started with StartExtraBroker, not part of the cluster
-	size    int       // the number of brokers asked for
-	config  []kv      // from BrokerConfig, applied over the defaults
-	disks   map[int32]diskSpec
+	t         testing.TB
+	dir       string
+	chroot    string
+	zks       []*zkNode
+	brokers   []*Broker      // brokers[id-1]
+	extras    []*Broker      // brokers started with StartExtraBroker, not part of the cluster
+	size      int            // the number of brokers asked for
+	config    []kv           // from BrokerConfig, applied over the defaults
+	perBroker map[int32][]kv // from BrokerConfigFor, applied last
+	disks     map[int32]diskSpec
 
 	mu        sync.Mutex // guards the lazily made clients below
 	zkConn    *zk.Conn
@@ -142,7 +154,7 @@ func NewCluster(t testing.TB, opts ...Option) *Cluster {
 			t.Skipf("a tmpfs log dir needs permission to mount (run as root): %s", why)
 		}
 	}
-	c := &Cluster{t: t, dir: clusterDir(t), chroot: strings.TrimSuffix(o.chroot, "/"), config: o.config, disks: o.disks}
+	c := &Cluster{t: t, dir: clusterDir(t), chroot: strings.TrimSuffix(o.chroot, "/"), config: o.config, perBroker: o.perBroker, disks: o.disks}
 	t.Cleanup(c.shutdown)
 
 	f, err := os.Create(filepath.Join(c.dir, "clients.log"))

@@ -18,17 +18,22 @@ import (
 // to the cluster's clients.log.
 func (c *Cluster) Client(t testing.TB, opts ...kgo.Opt) *kgo.Client {
 	t.Helper()
-	name := t.Name()
-	all := []kgo.Opt{
-		kgo.SeedBrokers(c.Bootstrap()...),
-		kgo.WithLogger(kgo.BasicLogger(c.clientLog, kgo.LogLevelInfo, func() string { return name + " " })),
-	}
-	cl, err := kgo.NewClient(append(all, opts...)...)
+	cl, err := kgo.NewClient(append(c.clientOpts(t), opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(cl.Close)
 	return cl
+}
+
+// clientOpts are the options every test client starts from: the cluster's brokers, and a log
+// (in the cluster's directory) whose lines name the test.
+func (c *Cluster) clientOpts(t testing.TB) []kgo.Opt {
+	name := t.Name()
+	return []kgo.Opt{
+		kgo.SeedBrokers(c.Bootstrap()...),
+		kgo.WithLogger(kgo.BasicLogger(c.clientLog, kgo.LogLevelInfo, func() string { return name + " " })),
+	}
 }
 
 // Admin returns a kadm client over a new Client.

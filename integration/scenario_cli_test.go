@@ -21,7 +21,7 @@ func TestScenarioCommand(t *testing.T) {
 		t.Fatalf("unknown scenario: exit %d, output:\n%s", exitCode(err), out)
 	}
 	out, err := exec.Command(klassikBin, "scenario", "list").CombinedOutput()
-	if err != nil || !strings.Contains(string(out), "kill-leader") || strings.Count(string(out), "\n") != 9 {
+	if err != nil || !strings.Contains(string(out), "kill-leader") || strings.Count(string(out), "\n") != 10 {
 		t.Fatalf("scenario list: %v\n%s", err, out)
 	}
 

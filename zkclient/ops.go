@@ -565,10 +565,27 @@ func (c *Client) DeleteTopic(ce ControllerEpoch, topic string) error {
 
 // TopicConfig reads /config/topics/<t> (empty map when absent).
 func (c *Client) TopicConfig(topic string) (map[string]string, error) {
-	if err := checkName("topic", topic); err != nil {
+	return c.EntityConfig("topics", topic)
+}
+
+// SetTopicConfig writes /config/topics/<t> and a /config/changes/config_change_<seq>
+// notification for "topics/<t>" (Kafka's AdminZkClient.changeTopicConfig).
+func (c *Client) SetTopicConfig(topic string, config map[string]string) error {
+	return c.SetEntityConfig("topics", topic, config)
+}
+
+// BrokerDefault is the entity name of the cluster-wide dynamic broker config,
+// /config/brokers/<default> (Kafka's ZooKeeperInternals.DEFAULT_STRING).
+const BrokerDefault = "<default>"
+
+// EntityConfig reads /config/<entityType>/<name>, Kafka's dynamic config of an entity:
+// entityType is topics, brokers (name a broker id or BrokerDefault), users or clients. The map
+// is empty when the znode is absent.
+func (c *Client) EntityConfig(entityType, name string) (map[string]string, error) {
+	if err := checkName(entityType, name); err != nil {
 		return nil, err
 	}
-	data, _, err := c.get(topicConfigPath(topic))
+	data, _, err := c.get(entityConfigPath(entityType, name))
 	if errors.Is(err, ErrNoNode) {
 		return map[string]string{}, nil
 	}
@@ -578,13 +595,14 @@ func (c *Client) TopicConfig(topic string) (map[string]string, error) {
 	return decodeEntityConfig(data)
 }
 
-// SetTopicConfig writes /config/topics/<t> and a /config/changes/config_change_<seq>
-// notification for "topics/<t>" (Kafka's AdminZkClient.changeTopicConfig).
-func (c *Client) SetTopicConfig(topic string, config map[string]string) error {
-	if err := checkName("topic", topic); err != nil {
+// SetEntityConfig writes /config/<entityType>/<name> and the /config/changes notification
+// for "<entityType>/<name>" that tells every broker to read it again (Kafka's
+// AdminZkClient.changeEntityConfig).
+func (c *Client) SetEntityConfig(entityType, name string, config map[string]string) error {
+	if err := checkName(entityType, name); err != nil {
 		return err
 	}
-	p, data := topicConfigPath(topic), encodeEntityConfig(config)
+	p, data := entityConfigPath(entityType, name), encodeEntityConfig(config)
 	if _, err := c.conn.Set(c.p(p), data, -1); errors.Is(err, zk.ErrNoNode) {
 		if _, err := c.createRecursive(p, data, 0); errors.Is(err, ErrNodeExists) {
 			if _, err := c.conn.Set(c.p(p), data, -1); err != nil {
@@ -596,7 +614,7 @@ func (c *Client) SetTopicConfig(topic string, config map[string]string) error {
 	} else if err != nil {
 		return zkErr("set", p, err)
 	}
-	_, err := c.createRecursive(configChangesPath+"/"+configChangePrefix, encodeConfigChange("topics/"+topic), zk.FlagSequence)
+	_, err := c.createRecursive(configChangesPath+"/"+configChangePrefix, encodeConfigChange(entityType+"/"+name), zk.FlagSequence)
 	return err
 }
 

@@ -60,6 +60,7 @@ func partitionPath(t string, p int32) string {
 }
 func partitionStatePath(t string, p int32) string { return partitionPath(t, p) + "/state" }
 func topicConfigPath(t string) string             { return configPath + "/topics/" + t }
+func entityConfigPath(typ, name string) string    { return configPath + "/" + typ + "/" + name }
 func deleteTopicPath(t string) string             { return deleteTopicsPath + "/" + t }
 
 // checkName rejects names that would escape their parent znode.

@@ -17,6 +17,7 @@ const (
 	BecameFollower     = "became-follower"     // a broker started following a partition
 	Truncation         = "truncation"          // a follower truncated its log after a leader change
 	GroupRebalance     = "group-rebalance"     // a consumer group moved to a new generation
+	Transaction        = "transaction"         // a transactional id changed state, or its markers were written
 	LogDirFailed       = "log-dir-failed"      // a log directory went offline
 	HighWatermark      = "high-watermark"      // a partition's high watermark moved (sampled, not every move)
 	WatchFired         = "watch-fired"         // a ZooKeeper watch fired (source "zookeeper")
@@ -48,6 +49,8 @@ type Event struct {
 	ZNode           string  `json:"znode,omitempty"`
 	Group           string  `json:"group,omitempty"`
 	Generation      *int32  `json:"generation,omitempty"`
+	TransactionalID string  `json:"transactional_id,omitempty"`
+	ProducerID      *int64  `json:"producer_id,omitempty"`
 	Offset          *int64  `json:"offset,omitempty"`
 }
 

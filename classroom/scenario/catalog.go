@@ -81,4 +81,12 @@ var catalog = []scenario{
 			"The coordinator starts a rebalance: every member rejoins, a new generation begins and the partitions are reassigned",
 			"The new member reads the same partitions as an existing one",
 		}, Answer: 1}, groupRebalance},
+	{Info{Name: "kill-transaction-coordinator",
+		Summary:  "kill -9 the transaction coordinator while a transaction is open; the new leader of its __transaction_state partition takes over and the producer's commit completes there",
+		Question: "A producer has a transaction open when its transaction coordinator's broker is killed with SIGKILL. What happens to the transaction?",
+		Choices: []string{
+			"It is lost, and its records become visible to read_committed consumers anyway",
+			"The new leader of the __transaction_state partition loads the transaction's state; the producer's commit completes there, and read_committed consumers see the whole transaction",
+			"The broker deletes the transaction's records from the partition",
+		}, Answer: 1}, killTxnCoordinator},
 }

@@ -27,6 +27,7 @@ type runner struct {
 	topic     string
 	partition int32
 	group     string
+	txnID     string // the transactional.id of a transactions scenario
 
 	tl           *timeline
 	followCtx    context.Context

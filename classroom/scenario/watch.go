@@ -77,6 +77,8 @@ func (r *runner) narrates(e event.Event) bool {
 		return true
 	case event.GroupRebalance:
 		return r.group != "" && e.Group == r.group
+	case event.Transaction:
+		return r.txnID != "" && e.TransactionalID == r.txnID
 	}
 	return e.Topic != "" && e.Topic == r.topic && e.Partition != nil && *e.Partition == r.partition
 }

@@ -19,9 +19,17 @@
 //	       their subscriptions and assignments), written after every completed rebalance
 //	a null value is a tombstone: a deleted offset, a deleted group
 //
+// Transactional producers commit offsets with TxnOffsetCommit (txn.go): the same offset
+// records, in a transactional batch of the producer (its id and epoch, base sequence 0),
+// pending until the producer's COMMIT marker (then visible, unless a commit later in the log
+// won) or ABORT marker (dropped) is written to the partition; WriteTxnMarkers tells the
+// coordinator through CompleteTxn. Meanwhile OffsetFetch with require_stable answers
+// UNSTABLE_OFFSET_COMMIT for those partitions (KIP-447).
+//
 // The topic is compacted, so the last record of a key is its state. When a broker becomes
 // leader of an __consumer_offsets partition (BecomeLeader, from LeaderAndIsr), it replays the
-// partition from its log start to the high watermark and rebuilds the groups; meanwhile their
+// partition from its log start to its log end (transactional commits held until their
+// producer's marker, pending if there is none yet) and rebuilds the groups; meanwhile their
 // requests get COORDINATOR_LOAD_IN_PROGRESS. When it loses the leadership (Resign), it forgets
 // them and answers NOT_COORDINATOR, and the clients look for the new coordinator.
 //

@@ -48,8 +48,9 @@ func FuzzOffsetsValue(f *testing.F) {
 	})
 }
 
-// FuzzLoadBatches: the loader's walk over whatever bytes a __consumer_offsets read returns
-// never panics, and only batches that pass their CRC check yield records.
+// FuzzLoadBatches: the loader's walk over whatever bytes a __consumer_offsets read returns,
+// and its replay of them (transactional batches held per producer until their marker),
+// never panic.
 func FuzzLoadBatches(f *testing.F) {
 	commit := encodeBatch(1, []offsetsRecord{
 		{Timestamp: 1, Key: offsetCommitKey("g", "t", 0), Value: offsetCommitValue(offsetEntry{offset: 5, leaderEpoch: -1, expireTimestamp: -1})},
@@ -58,14 +59,25 @@ func FuzzLoadBatches(f *testing.F) {
 	f.Add(commit)
 	f.Add(append(append([]byte{}, commit...), commit[:30]...))
 	f.Add(snappyBombBatch())
+	txn := encodeTxnBatch(1, []offsetsRecord{
+		{Timestamp: 1, Key: offsetCommitKey("g", "t", 0), Value: offsetCommitValue(offsetEntry{offset: 7, leaderEpoch: -1, expireTimestamp: -1})},
+		{Timestamp: 1, Key: offsetCommitKey("g", "t", 1)},
+	}, 9, 0)
+	commitMarker := record.BuildEndTxnMarker(9, 0, record.EndTxnMarker{Commit: true}, 1)
+	abortMarker := record.BuildEndTxnMarker(9, 0, record.EndTxnMarker{}, 1)
+	f.Add(append(append(append([]byte{}, txn...), commit...), commitMarker...))
+	f.Add(append(append([]byte{}, txn...), abortMarker...))
+	f.Add(append(append([]byte{}, commitMarker...), txn...))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		batches, _, _ := splitBatches(b, 1<<20)
+		rp := newReplay(func(int64, error, string) {})
 		for _, d := range batches {
-			for _, r := range d.Records {
-				if k, err := parseKey(r.Key); err == nil && k.isOffset && r.Value != nil {
-					_, _ = parseOffsetValue(r.Value)
-				} else if err == nil && r.Value != nil {
-					_, _ = loadGroupValue(k.group, 0, r.Value, 1)
+			rp.apply(d)
+		}
+		for _, g := range rp.groups(0, 1, func(string, error) {}) {
+			for pid, pending := range g.pendingTxnOffsets {
+				if _, open := rp.pending[pid]; !open || len(pending) == 0 {
+					t.Fatalf("group %s holds producer %d's offsets %v, but its transaction is not open", g.id, pid, pending)
 				}
 			}
 		}
@@ -98,7 +110,7 @@ func TestLoaderSkipsCorruptRecords(t *testing.T) {
 		encodeBatch(1, []offsetsRecord{{Timestamp: 1, Key: offsetCommitKey("bad", "t", 0), Value: []byte{0, 3, 1}}}), // truncated value
 		commit("after", 2),
 	} {
-		if err := log.Append(ctx, 0, b); err != nil {
+		if _, err := log.Append(ctx, 0, b); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -1,0 +1,22 @@
+package broker
+
+// AddOffsetsToTxn, key 25, versions 0-3 (KIP-98): before a transactional producer commits a
+// group's offsets with TxnOffsetCommit, it adds the group's partition of __consumer_offsets to
+// its transaction, so that the transaction's markers also decide those offsets.
+
+import (
+	"context"
+
+	"github.com/klassik/klassik/wire"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+func init() { register(25, 0, 3, (*Broker).handleAddOffsetsToTxn) }
+
+func (b *Broker) handleAddOffsetsToTxn(ctx context.Context, req *wire.Request) (kmsg.Response, error) {
+	r := req.Body.(*kmsg.AddOffsetsToTxnRequest)
+	resp := r.ResponseKind().(*kmsg.AddOffsetsToTxnResponse)
+	err := b.txns.AddOffsets(ctx, r.TransactionalID, r.ProducerID, r.ProducerEpoch, r.Group)
+	resp.ErrorCode = errCode(fencedForOldClients(err, r.Version < 2))
+	return resp, nil
+}

@@ -1,0 +1,21 @@
+package broker
+
+// ListTransactions, key 66, version 0 (KIP-664): the transactional ids this broker coordinates,
+// filtered by state and producer id, for kafka-transactions.sh list (klassik transactions
+// list asks every broker).
+
+import (
+	"context"
+
+	"github.com/klassik/klassik/wire"
+	"github.com/twmb/franz-go/pkg/kmsg"
+)
+
+func init() { register(66, 0, 0, (*Broker).handleListTransactions) }
+
+func (b *Broker) handleListTransactions(_ context.Context, req *wire.Request) (kmsg.Response, error) {
+	r := req.Body.(*kmsg.ListTransactionsRequest)
+	resp := b.txns.List(r.StateFilters, r.ProducerIDFilters)
+	resp.Version = r.Version
+	return resp, nil
+}
