@@ -943,10 +943,10 @@ func TestHelperGroupMember(t *testing.T) {
 // TestKgoSuite runs franz-go's own integration tests (github.com/twmb/franz-go/pkg/kgo, the
 // version in go.mod) against a three-broker cluster, for the record: `make kgo-suite`. It is
 // not part of CI and runs only with KLASSIK_KGO_SUITE=1. KGO_RUN and KGO_SKIP pick the tests
-// (go test -run and -skip; transactions are skipped by default: klassik has no transaction
-// coordinator), KGO_TEST_RECORDS the size of TestGroupETL (default 50000), KGO_TIMEOUT the
-// suite's go test -timeout (default 30m; a test still running then counts as failed). The
-// full output is kept in .run/kgo-suite.log.
+// (go test -run and -skip; by default every test runs, TestTxnEtl against the transaction
+// coordinator included), KGO_TEST_RECORDS the size of TestGroupETL (default 50000),
+// KGO_TIMEOUT the suite's go test -timeout (default 30m; a test still running then counts as
+// failed). The full output is kept in .run/kgo-suite.log.
 func TestKgoSuite(t *testing.T) {
 	if os.Getenv("KLASSIK_KGO_SUITE") != "1" {
 		t.Skip("set KLASSIK_KGO_SUITE=1 (make kgo-suite) to run franz-go's integration tests")
@@ -962,12 +962,7 @@ func TestKgoSuite(t *testing.T) {
 		}
 		return def
 	}
-	// KGO_SKIP set but empty (make kgo-suite KGO_SKIP=) skips nothing: the transactional tests
-	// run too.
-	skip, ok := os.LookupEnv("KGO_SKIP")
-	if !ok {
-		skip = "TestTxn"
-	}
+	skip := os.Getenv("KGO_SKIP")
 	args := []string{"test", "-count=1", "-v", "-timeout", env("KGO_TIMEOUT", "30m"),
 		"-run", env("KGO_RUN", "."), "-skip", skip,
 		"github.com/twmb/franz-go/pkg/kgo"}
