@@ -100,10 +100,10 @@ throughput: build
 
 # franz-go's integration suite (github.com/twmb/franz-go/pkg/kgo at go.mod's version) against a
 # three-broker cluster started by the integration harness (TestKgoSuite). Not part of CI.
-# KGO_RUN / KGO_SKIP select tests (go test -run / -skip); transactions are skipped by default,
-# `make kgo-suite KGO_SKIP=` runs them too.
+# KGO_RUN / KGO_SKIP select tests (go test -run / -skip); every test runs by default, the
+# transactional ones (TestTxnEtl) included; KGO_TIMEOUT is the suite's -timeout (30m).
 KGO_RUN  ?= .
-KGO_SKIP ?= TestTxn
+KGO_SKIP ?=
 kgo-suite:
 	KLASSIK_KGO_SUITE=1 KGO_RUN='$(KGO_RUN)' KGO_SKIP='$(KGO_SKIP)' $(GO) test -count=1 -timeout 45m -run '^TestKgoSuite$$' -v ./integration/
 

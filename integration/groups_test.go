@@ -943,8 +943,10 @@ func TestHelperGroupMember(t *testing.T) {
 // TestKgoSuite runs franz-go's own integration tests (github.com/twmb/franz-go/pkg/kgo, the
 // version in go.mod) against a three-broker cluster, for the record: `make kgo-suite`. It is
 // not part of CI and runs only with KLASSIK_KGO_SUITE=1. KGO_RUN and KGO_SKIP pick the tests
-// (go test -run and -skip; transactions are skipped by default: klassik has no transaction
-// coordinator), KGO_TEST_RECORDS the size of TestGroupETL (default 50000).
+// (go test -run and -skip; by default every test runs, TestTxnEtl against the transaction
+// coordinator included), KGO_TEST_RECORDS the size of TestGroupETL (default 50000),
+// KGO_TIMEOUT the suite's go test -timeout (default 30m; a test still running then counts as
+// failed). The full output is kept in .run/kgo-suite.log.
 func TestKgoSuite(t *testing.T) {
 	if os.Getenv("KLASSIK_KGO_SUITE") != "1" {
 		t.Skip("set KLASSIK_KGO_SUITE=1 (make kgo-suite) to run franz-go's integration tests")
@@ -960,12 +962,7 @@ func TestKgoSuite(t *testing.T) {
 		}
 		return def
 	}
-	// KGO_SKIP set but empty (make kgo-suite KGO_SKIP=) skips nothing: the transactional tests
-	// run too.
-	skip, ok := os.LookupEnv("KGO_SKIP")
-	if !ok {
-		skip = "TestTxn"
-	}
+	skip := os.Getenv("KGO_SKIP")
 	args := []string{"test", "-count=1", "-v", "-timeout", env("KGO_TIMEOUT", "30m"),
 		"-run", env("KGO_RUN", "."), "-skip", skip,
 		"github.com/twmb/franz-go/pkg/kgo"}
@@ -977,7 +974,15 @@ func TestKgoSuite(t *testing.T) {
 		"KGO_TEST_RECORDS="+env("KGO_TEST_RECORDS", "50000"),
 		"KGO_LOG_LEVEL="+env("KGO_LOG_LEVEL", "none"),
 	)
-	out, err := os.Create(filepath.Join(c.dir, "kgo-suite.log"))
+	// The full output outlives the cluster's directory: .run/kgo-suite.log in the repository.
+	if err := os.MkdirAll(filepath.Join("..", ".run"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	logPath, err := filepath.Abs(filepath.Join("..", ".run", "kgo-suite.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := os.Create(logPath)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -993,12 +998,20 @@ func TestKgoSuite(t *testing.T) {
 	results := map[string][]string{}
 	sc := bufio.NewScanner(pr)
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	timedOut := false // after go test's "panic: test timed out": the tests still running are listed
 	for sc.Scan() {
 		line := sc.Text()
 		fmt.Fprintln(out, line)
 		f := strings.Fields(line)
-		if len(f) >= 3 && f[0] == "---" && !strings.Contains(f[2], "/") {
+		switch {
+		case len(f) >= 3 && f[0] == "---" && !strings.Contains(f[2], "/"):
 			results[strings.TrimSuffix(f[1], ":")] = append(results[strings.TrimSuffix(f[1], ":")], f[2]+" "+strings.Join(f[3:], " "))
+		case strings.HasPrefix(line, "panic: test timed out"):
+			timedOut = true
+		case timedOut && strings.HasPrefix(line, "\t\t") && len(f) == 2 && strings.HasPrefix(f[0], "Test") && !strings.Contains(f[0], "/"):
+			results["FAIL"] = append(results["FAIL"], f[0]+" (timed out after "+strings.Trim(f[1], "()")+")")
+		case timedOut && line == "":
+			timedOut = false
 		}
 	}
 	err = <-waitErr
