@@ -526,7 +526,7 @@ func (p *txnPipeline) run(ctx context.Context) {
 		for _, r := range recs {
 			o := &kgo.Record{Topic: p.out, Partition: r.Partition, Key: slices.Clone(r.Key),
 				Value: fmt.Appendf(nil, "%s from %s/%d/%d", r.Value, r.Topic, r.Partition, r.Offset)}
-			s.Produce(ctx, o, func(_ *kgo.Record, err error) {
+			s.Produce(context.Background(), o, func(_ *kgo.Record, err error) {
 				if err != nil && !errors.Is(err, kgo.ErrAborting) {
 					p.note("produce", err)
 				}
