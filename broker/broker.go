@@ -133,6 +133,7 @@ func (b *Broker) Start() (err error) {
 		OffsetsRetentionCheckIntervalMs: 600000,
 		Events:                          b.bus,
 	}, offsetsLog{b}, b.base)
+	b.txnCompletion = b.groups.CompleteTxn
 
 	if err = b.startListeners(); err != nil {
 		return err
