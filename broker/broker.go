@@ -136,6 +136,7 @@ func (b *Broker) Start() (err error) {
 		Events:                          b.bus,
 	}, offsetsLog{b}, b.base)
 	b.txns = b.newTransactionCoordinator()
+	b.txnCompletion = b.groups.CompleteTxn
 
 	if err = b.startListeners(); err != nil {
 		return err

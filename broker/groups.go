@@ -9,6 +9,7 @@ package broker
 //	OffsetCommit 8 v0-8, OffsetFetch 9 v0-8, DescribeGroups 15 v0-5, ListGroups 16 v0-4,
 //	DeleteGroups 42 v0-2, OffsetDelete 47 v0.
 //
+// TxnOffsetCommit (28_txn_offset_commit.go) checks topics first, as OffsetCommit does.
 // FindCoordinator (10_find_coordinator.go) is the broker's own: it needs the metadata cache;
 // so does OffsetCommit (08_offset_commit.go), which checks topics and partitions first.
 // DescribeGroups (15_describe_groups.go) adds the authorized operations.
@@ -63,18 +64,22 @@ func (l offsetsLog) partition(p int32) (*partition, error) {
 	return part, nil
 }
 
-func (l offsetsLog) Append(ctx context.Context, p int32, batch []byte) error {
+// Append appends as the coordinator (AppendOrigin.COORDINATOR: a transactional offset commit
+// has its producer epoch checked, an older one is INVALID_PRODUCER_EPOCH, and opens the
+// producer's transaction in the partition for WriteTxnMarkers to close) and waits for
+// acks=all. It returns the batch's base offset.
+func (l offsetsLog) Append(ctx context.Context, p int32, batch []byte) (int64, error) {
 	part, err := l.partition(p)
 	if err != nil {
-		return err
+		return -1, err
 	}
-	res, err := part.appendAsLeader(batch, -1, time.Now().UnixMilli())
+	res, err := part.appendAsCoordinator(batch, time.Now().UnixMilli())
 	if err != nil {
-		return produceErr(err)
+		return -1, produceErr(err)
 	}
 	ctx, cancel := context.WithTimeout(ctx, offsetCommitTimeout)
 	defer cancel()
-	return part.awaitHW(ctx, res.LastOffset)
+	return res.FirstOffset, part.awaitHW(ctx, res.LastOffset)
 }
 
 func (l offsetsLog) Read(p int32, offset int64, maxBytes int) ([]byte, int64, error) {

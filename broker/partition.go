@@ -125,6 +125,27 @@ func (p *partition) appendAsLeader(records []byte, acks int16, nowMs int64) (log
 	return res, nil
 }
 
+// appendAsCoordinator appends a batch of this broker's group coordinator as leader with
+// acks=all (Kafka's AppendOrigin.COORDINATOR: producer epochs are checked, sequences are not;
+// see logstore's AppendAsCoordinator).
+func (p *partition) appendAsCoordinator(records []byte, nowMs int64) (logstore.AppendResult, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.isLeaderLocked() {
+		return logstore.AppendResult{}, kerr.NotLeaderForPartition
+	}
+	if len(p.isr) < p.config.minInsyncReplicas {
+		return logstore.AppendResult{}, kerr.NotEnoughReplicas
+	}
+	res, err := p.log.AppendAsCoordinator(records, p.leaderEpoch, nowMs)
+	if err != nil {
+		return res, err
+	}
+	p.maybeIncrementHWLocked()
+	p.signal()
+	return res, nil
+}
+
 // appendMarker appends a transaction marker as leader (WriteTxnMarkers). Markers are written
 // with acks=all, so min.insync.replicas is checked first, as appendAsLeader does for acks=-1.
 func (p *partition) appendMarker(producerID int64, producerEpoch int16, m record.EndTxnMarker, nowMs int64) (logstore.AppendResult, error) {

@@ -47,6 +47,30 @@ func validateBatches(records []byte, cfg Config, leader bool) ([]BatchHeader, er
 // already wrote (one of its last five) is not appended again: the result has Duplicate set
 // and the offsets of the original.
 func (l *Log) AppendAsLeader(records []byte, leaderEpoch int32, nowMs int64) (AppendResult, error) {
+	return l.appendAsLeader(records, leaderEpoch, nowMs, originClient)
+}
+
+// AppendAsCoordinator is AppendAsLeader for the batches a coordinator of this broker writes
+// (Kafka's AppendOrigin.COORDINATOR: the group coordinator's offset commits, transactional
+// ones included). Such batches carry no meaningful sequence (a transactional offset commit is
+// always at base sequence 0), so sequences are not checked and no batch is taken for a
+// duplicate; the producer epoch still is (an older one is INVALID_PRODUCER_EPOCH: a fenced
+// producer's commit fails), and a transactional batch opens its producer's transaction here
+// as any other, for a marker to close.
+func (l *Log) AppendAsCoordinator(records []byte, leaderEpoch int32, nowMs int64) (AppendResult, error) {
+	return l.appendAsLeader(records, leaderEpoch, nowMs, originCoordinator)
+}
+
+// appendOrigin says who wrote a leader append (Kafka's AppendOrigin), and so how much of the
+// producer state is checked.
+type appendOrigin int8
+
+const (
+	originClient      appendOrigin = iota // a Produce request: epochs, sequences, duplicates
+	originCoordinator                     // a coordinator of this broker: epochs only
+)
+
+func (l *Log) appendAsLeader(records []byte, leaderEpoch int32, nowMs int64, origin appendOrigin) (AppendResult, error) {
 	cfg := l.config()
 	hdrs, err := validateBatches(records, cfg, true)
 	if err != nil {
@@ -65,6 +89,9 @@ func (l *Log) AppendAsLeader(records []byte, leaderEpoch int32, nowMs int64) (Ap
 	}
 	chk := l.producers.check()
 	for _, h := range hdrs {
+		if origin != originClient {
+			break
+		}
 		if dup, ok := chk.dupOf(h); ok {
 			res.FirstOffset, res.LastOffset, res.Duplicate = dup.firstOffset, dup.lastOffset, true
 			return res, nil
@@ -72,7 +99,7 @@ func (l *Log) AppendAsLeader(records []byte, leaderEpoch int32, nowMs int64) (Ap
 	}
 	next := l.leo.Load()
 	for _, h := range hdrs {
-		if err := chk.validate(h, next); err != nil {
+		if err := chk.validate(h, next, origin); err != nil {
 			return AppendResult{}, err
 		}
 		next += int64(h.LastOffsetDelta) + 1

@@ -158,8 +158,9 @@ func (c *producerCheck) dupOf(h BatchHeader) (producerBatch, bool) {
 // at lastSeq+1 (MaxInt32 wraps to 0), except when the producer is unknown: after retention or
 // DeleteRecords removed its batches, or a first write, any sequence is accepted (KIP-360).
 // A producer with an open transaction may only write transactional batches until a marker
-// ends it (INVALID_TXN_STATE).
-func (c *producerCheck) validate(h BatchHeader, offset int64) error {
+// ends it (INVALID_TXN_STATE). A coordinator's batch (originCoordinator) has its epoch checked
+// but not its sequence, as ProducerAppendInfo.maybeValidateDataBatch.
+func (c *producerCheck) validate(h BatchHeader, offset int64, origin appendOrigin) error {
 	if h.Control() {
 		return fmt.Errorf("%w: control batches are written by the partition leader (AppendMarker), not appended", ErrInvalidRecord)
 	}
@@ -173,6 +174,21 @@ func (c *producerCheck) validate(h BatchHeader, offset int64) error {
 	if h.ProducerEpoch < e.epoch {
 		return fmt.Errorf("%w: producer %d epoch %d is older than %d", ErrInvalidProducerEpoch, h.ProducerID, h.ProducerEpoch, e.epoch)
 	}
+	if origin == originClient {
+		if err := e.checkSequence(h); err != nil {
+			return err
+		}
+	}
+	if e.txnFirst >= 0 && !h.Transactional() {
+		return fmt.Errorf("%w: producer %d has a transaction open since offset %d and sent a non-transactional batch", ErrInvalidTxnState, h.ProducerID, e.txnFirst)
+	}
+	h.BaseOffset = offset
+	e.add(h)
+	return nil
+}
+
+// checkSequence is ProducerAppendInfo.checkSequence for a client's batch h.
+func (e *producerEntry) checkSequence(h BatchHeader) error {
 	if h.ProducerEpoch != e.epoch {
 		if h.BaseSequence != 0 && e.epoch != -1 {
 			return fmt.Errorf("%w: producer %d new epoch %d starts at sequence %d, not 0", ErrOutOfOrderSequence, h.ProducerID, h.ProducerEpoch, h.BaseSequence)
@@ -180,11 +196,6 @@ func (c *producerCheck) validate(h BatchHeader, offset int64) error {
 	} else if last, ok := e.lastSeq(); ok && !inSequence(last, h.BaseSequence) {
 		return fmt.Errorf("%w: producer %d epoch %d: sequence %d after %d", ErrOutOfOrderSequence, h.ProducerID, h.ProducerEpoch, h.BaseSequence, last)
 	}
-	if e.txnFirst >= 0 && !h.Transactional() {
-		return fmt.Errorf("%w: producer %d has a transaction open since offset %d and sent a non-transactional batch", ErrInvalidTxnState, h.ProducerID, e.txnFirst)
-	}
-	h.BaseOffset = offset
-	e.add(h)
 	return nil
 }
 

@@ -16,9 +16,13 @@ import (
 // Log is __consumer_offsets as this broker hosts it; the broker implements it.
 type Log interface {
 	// Append appends one v2 record batch (offsets carry no meaning; the log assigns them) to
-	// partition p of __consumer_offsets as its leader, and waits for acks=all replication.
-	// Errors are *kerr.Error values (NOT_LEADER_OR_FOLLOWER, NOT_ENOUGH_REPLICAS, REQUEST_TIMED_OUT, ...).
-	Append(ctx context.Context, partition int32, batch []byte) error
+	// partition p of __consumer_offsets as its leader, and waits for acks=all replication; it
+	// returns the offset the log gave the batch. The append's origin is the coordinator
+	// (Kafka's AppendOrigin.COORDINATOR): a transactional batch's producer epoch is checked
+	// (an older one is INVALID_PRODUCER_EPOCH), its sequence is not, and it opens the
+	// producer's transaction in the partition. Errors are *kerr.Error values
+	// (NOT_LEADER_OR_FOLLOWER, NOT_ENOUGH_REPLICAS, REQUEST_TIMED_OUT, ...).
+	Append(ctx context.Context, partition int32, batch []byte) (baseOffset int64, err error)
 	// Read returns whole record batches of partition p from offset, at most maxBytes (but at
 	// least one batch), below the high watermark, and the high watermark.
 	Read(partition int32, offset int64, maxBytes int) (batches []byte, highWatermark int64, err error)
@@ -106,6 +110,9 @@ type Coordinator struct {
 	partitions map[int32]*partitionState
 	epochs     map[int32]int32 // highest coordinator epoch seen per partition
 	groups     map[string]*group
+	// txnGroups are the groups with pending transactional offsets of each producer id
+	// (GroupMetadataManager.openGroupsForProducer), for CompleteTxn.
+	txnGroups map[int64]map[string]struct{}
 
 	timerMu sync.Mutex
 	closed  bool
@@ -136,6 +143,7 @@ func New(cfg Config, log Log, logger zerolog.Logger) *Coordinator {
 		partitions:           make(map[int32]*partitionState),
 		epochs:               make(map[int32]int32),
 		groups:               make(map[string]*group),
+		txnGroups:            make(map[int64]map[string]struct{}),
 		timers:               make(map[*timer]struct{}),
 		newMemberJoinTimeout: newMemberJoinTimeout,
 		now:                  time.Now,
@@ -230,6 +238,7 @@ func (c *Coordinator) removePartitionLocked(partition int32) []*group {
 		if g.partition == partition {
 			groups = append(groups, g)
 			delete(c.groups, id)
+			c.removeProducerGroupAllLocked(id)
 		}
 	}
 	return groups
@@ -428,6 +437,13 @@ var errClosed = errors.New("group coordinator closed")
 // store appends batch to g's partition after every write g prepared earlier, then calls done
 // with the append's result while holding g.mu. The caller holds g.mu.
 func (c *Coordinator) store(g *group, batch []byte, done func(error)) {
+	c.storeAt(g, batch, func(_ int64, err error) { done(err) })
+}
+
+// storeAt is store whose done also gets the batch's offset in the log (-1 on error): offset
+// commits remember it, so the later of two commits of a partition wins (Kafka's
+// CommitRecordMetadataAndOffset.appendedBatchOffset).
+func (c *Coordinator) storeAt(g *group, batch []byte, done func(baseOffset int64, err error)) {
 	ticket := g.writeNext
 	g.writeNext++
 	ok := c.goTracked(func() {
@@ -438,18 +454,21 @@ func (c *Coordinator) store(g *group, batch []byte, done func(error)) {
 		g.mu.Unlock()
 
 		ctx, cancel := context.WithTimeout(c.ctx, time.Duration(c.cfg.OffsetCommitTimeoutMs)*time.Millisecond)
-		err := c.log.Append(ctx, g.partition, batch)
+		base, err := c.log.Append(ctx, g.partition, batch)
 		cancel()
+		if err != nil {
+			base = -1
+		}
 
 		g.mu.Lock()
-		done(err)
+		done(base, err)
 		g.writeTurn++
 		g.writeCond.Broadcast()
 		g.mu.Unlock()
 	})
 	if !ok {
 		g.writeNext--
-		done(errClosed)
+		done(-1, errClosed)
 	}
 }
 

@@ -36,18 +36,19 @@ func (l *fakeLog) part(p int32) *fakePartition {
 	return l.parts[p]
 }
 
-func (l *fakeLog) Append(ctx context.Context, p int32, batch []byte) error {
+func (l *fakeLog) Append(ctx context.Context, p int32, batch []byte) (int64, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.appendErr != nil {
-		return l.appendErr
+		return -1, l.appendErr
 	}
 	fp := l.part(p)
 	b := append([]byte(nil), batch...)
-	binary.BigEndian.PutUint64(b, uint64(fp.next))
+	base := fp.next
+	binary.BigEndian.PutUint64(b, uint64(base))
 	fp.next += int64(binary.BigEndian.Uint32(b[23:])) + 1
 	fp.batches = append(fp.batches, b)
-	return nil
+	return base, nil
 }
 
 func (l *fakeLog) Read(p int32, offset int64, maxBytes int) ([]byte, int64, error) {

@@ -98,7 +98,7 @@ func TestLoaderSkipsCorruptRecords(t *testing.T) {
 		encodeBatch(1, []offsetsRecord{{Timestamp: 1, Key: offsetCommitKey("bad", "t", 0), Value: []byte{0, 3, 1}}}), // truncated value
 		commit("after", 2),
 	} {
-		if err := log.Append(ctx, 0, b); err != nil {
+		if _, err := log.Append(ctx, 0, b); err != nil {
 			t.Fatal(err)
 		}
 	}

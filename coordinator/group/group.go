@@ -66,7 +66,16 @@ type offsetEntry struct {
 	metadata        string
 	commitTimestamp int64
 	expireTimestamp int64 // -1: none (only OffsetCommit v2-v4 with a retention time set one)
+
+	// appendedOffset is the offset in __consumer_offsets of the batch that holds the commit
+	// (Kafka's CommitRecordMetadataAndOffset.appendedBatchOffset), -1 while it is being
+	// appended: of two commits of a partition, the later in the log wins, which matters when a
+	// transactional commit becomes visible after a plain one written later.
+	appendedOffset int64
 }
+
+// olderThan is CommitRecordMetadataAndOffset.olderThan.
+func (o offsetEntry) olderThan(that offsetEntry) bool { return o.appendedOffset < that.appendedOffset }
 
 type protocol struct {
 	name     string
@@ -200,6 +209,13 @@ type group struct {
 	offsets        map[topicPartition]offsetEntry
 	pendingCommits map[topicPartition]int // appends in flight
 
+	// pendingTxnOffsets are the transactional offset commits (TxnOffsetCommit) of each
+	// producer id whose transaction has not ended yet (Kafka's
+	// pendingTransactionalOffsetCommits): not visible to OffsetFetch until the producer's
+	// COMMIT marker is written (txn.go). An entry whose appendedOffset is -1 is still being
+	// appended.
+	pendingTxnOffsets map[int64]map[topicPartition]offsetEntry
+
 	// Writes to __consumer_offsets for this group are appended in the order they were
 	// prepared under mu: a write takes ticket writeNext and appends when writeTurn reaches it.
 	writeNext, writeTurn uint64
@@ -219,6 +235,7 @@ func newGroup(id string, partition int32, now int64) *group {
 		supportedProtocols: make(map[string]int),
 		offsets:            make(map[topicPartition]offsetEntry),
 		pendingCommits:     make(map[topicPartition]int),
+		pendingTxnOffsets:  make(map[int64]map[topicPartition]offsetEntry),
 	}
 	g.writeCond = sync.NewCond(&g.mu)
 	return g
@@ -519,6 +536,11 @@ func (g *group) isSubscribedToTopic(topic string) bool {
 }
 
 func (g *group) hasPendingCommit(tp topicPartition) bool { return g.pendingCommits[tp] > 0 }
+
+// hasOffsets is GroupMetadata.hasOffsets: committed offsets, or commits still to be decided.
+func (g *group) hasOffsets() bool {
+	return len(g.offsets) > 0 || len(g.pendingCommits) > 0 || len(g.pendingTxnOffsets) > 0
+}
 
 // removeExpiredOffsets is GroupMetadata.removeExpiredOffsets (KIP-211): an Empty group's offsets
 // expire retention after the group became Empty; a Stable consumer group's offsets of topics it

@@ -47,6 +47,12 @@ func (c *Coordinator) loadPartition(ctx context.Context, p int32, st *partitionS
 			continue
 		}
 		c.groups[g.id] = g
+		for pid := range g.pendingTxnOffsets {
+			if c.txnGroups[pid] == nil {
+				c.txnGroups[pid] = make(map[string]struct{})
+			}
+			c.txnGroups[pid][g.id] = struct{}{}
+		}
 		installed = append(installed, g)
 	}
 	st.loading = false
@@ -82,10 +88,130 @@ type groupTP struct {
 	tp    topicPartition
 }
 
+// replay is the state the loader rebuilds from a partition of __consumer_offsets
+// (doLoadGroupsAndOffsets' loadedOffsets, pendingOffsets and the group metadata records):
+// the last record of a key wins, a null value deletes, and the offsets of a transactional batch
+// wait, per producer id, for that producer's marker later in the partition.
+type replay struct {
+	offsets     map[groupTP]offsetEntry
+	pending     map[int64]map[groupTP]offsetEntry // producer id -> its open transaction's offsets
+	groupValues map[string][]byte
+	// corrupt is told of each record that does not decode (it is skipped).
+	corrupt func(offset int64, err error, msg string)
+}
+
+func newReplay(corrupt func(offset int64, err error, msg string)) *replay {
+	return &replay{
+		offsets:     make(map[groupTP]offsetEntry),
+		pending:     make(map[int64]map[groupTP]offsetEntry),
+		groupValues: make(map[string][]byte),
+		corrupt:     corrupt,
+	}
+}
+
+// apply replays one batch, in log order.
+func (r *replay) apply(b decodedBatch) {
+	switch {
+	case b.Control:
+		if !b.HasMarker {
+			return // another control type, a cleaned-out marker, or undecodable (logged)
+		}
+		// A COMMIT makes the producer's offsets visible unless a commit later in the log
+		// already is; either marker ends the transaction.
+		if b.Marker.Commit {
+			for k, o := range r.pending[b.ProducerID] {
+				if cur, ok := r.offsets[k]; !ok || cur.olderThan(o) {
+					r.offsets[k] = o
+				}
+			}
+		}
+		delete(r.pending, b.ProducerID)
+		return
+	case b.Records == nil:
+		return // undecodable, logged by the caller
+	}
+	var txn map[groupTP]offsetEntry
+	if b.Transactional {
+		if txn = r.pending[b.ProducerID]; txn == nil {
+			txn = make(map[groupTP]offsetEntry)
+			r.pending[b.ProducerID] = txn
+		}
+	}
+	for _, rec := range b.Records {
+		k, err := parseKey(rec.Key)
+		if err != nil {
+			r.corrupt(rec.Offset, err, "ignoring record with an undecodable key")
+			continue
+		}
+		if !k.isOffset {
+			if rec.Value == nil {
+				delete(r.groupValues, k.group)
+			} else {
+				r.groupValues[k.group] = rec.Value
+			}
+			continue
+		}
+		key := groupTP{k.group, topicPartition{k.topic, k.partition}}
+		dst := r.offsets
+		if txn != nil {
+			dst = txn
+		}
+		if rec.Value == nil {
+			delete(dst, key)
+			continue
+		}
+		o, err := parseOffsetValue(rec.Value)
+		if err != nil {
+			r.corrupt(rec.Offset, err, "ignoring undecodable offset commit")
+			continue
+		}
+		o.appendedOffset = b.BaseOffset
+		dst[key] = o
+	}
+}
+
+// groups builds the groups of partition p: those with metadata, and those with only offsets
+// (committed or pending), which use Kafka for offset storage alone and load Empty. A
+// transaction still open at the end of the log stays pending.
+func (r *replay) groups(p int32, now int64, corrupt func(group string, err error)) []*group {
+	byID := make(map[string]*group)
+	for id, v := range r.groupValues {
+		g, err := loadGroupValue(id, p, v, now)
+		if err != nil {
+			corrupt(id, err)
+			continue
+		}
+		byID[id] = g
+	}
+	get := func(id string) *group {
+		g := byID[id]
+		if g == nil {
+			g = newGroup(id, p, now)
+			byID[id] = g
+		}
+		return g
+	}
+	for k, o := range r.offsets {
+		get(k.group).offsets[k.tp] = o
+	}
+	for pid, offs := range r.pending {
+		for k, o := range offs {
+			g := get(k.group)
+			if g.pendingTxnOffsets[pid] == nil {
+				g.pendingTxnOffsets[pid] = make(map[topicPartition]offsetEntry)
+			}
+			g.pendingTxnOffsets[pid][k.tp] = o
+		}
+	}
+	groups := make([]*group, 0, len(byID))
+	for _, g := range byID {
+		groups = append(groups, g)
+	}
+	return groups
+}
+
 func (c *Coordinator) readPartition(ctx context.Context, p int32) ([]*group, error) {
-	offsets := make(map[groupTP]offsetEntry)
-	groupValues := make(map[string][]byte)
-	removed := make(map[string]bool)
+	rp := newReplay(func(offset int64, err error, msg string) { c.skipCorrupt(p, offset, err, msg) })
 
 	off, err := c.log.LogStartOffset(p)
 	if err != nil {
@@ -119,44 +245,7 @@ func (c *Coordinator) readPartition(ctx context.Context, p int32) ([]*group, err
 		}
 		for _, b := range batches {
 			off = max(off, b.NextOffset)
-			switch {
-			case b.Control:
-				continue // transaction markers: this coordinator writes no transactional commits
-			case b.Records == nil:
-				continue // undecodable, logged above
-			case b.Transactional:
-				c.logger.Warn().Int32("partition", p).Int64("offset", b.BaseOffset).
-					Msg("skipping transactional batch in __consumer_offsets (transactional offset commits are not supported)")
-				continue
-			}
-			for _, r := range b.Records {
-				k, err := parseKey(r.Key)
-				if err != nil {
-					c.skipCorrupt(p, r.Offset, err, "ignoring record with an undecodable key")
-					continue
-				}
-				if k.isOffset {
-					key := groupTP{k.group, topicPartition{k.topic, k.partition}}
-					if r.Value == nil {
-						delete(offsets, key)
-						continue
-					}
-					o, err := parseOffsetValue(r.Value)
-					if err != nil {
-						c.skipCorrupt(p, r.Offset, err, "ignoring undecodable offset commit")
-						continue
-					}
-					offsets[key] = o
-					continue
-				}
-				if r.Value == nil {
-					delete(groupValues, k.group)
-					removed[k.group] = true
-				} else {
-					groupValues[k.group] = r.Value
-					delete(removed, k.group)
-				}
-			}
+			rp.apply(b)
 		}
 		if off >= hw {
 			break
@@ -165,32 +254,10 @@ func (c *Coordinator) readPartition(ctx context.Context, p int32) ([]*group, err
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-
-	now := c.nowMs()
-	byID := make(map[string]*group)
-	for id, v := range groupValues {
-		g, err := loadGroupValue(id, p, v, now)
-		if err != nil {
-			c.corruptRecords.Add(1)
-			c.logger.Warn().Err(err).Str("group", id).Msg("ignoring undecodable group metadata")
-			continue
-		}
-		byID[id] = g
-	}
-	// Groups with offsets but no metadata only use Kafka for offset storage: load them Empty.
-	for k, o := range offsets {
-		g := byID[k.group]
-		if g == nil {
-			g = newGroup(k.group, p, now)
-			byID[k.group] = g
-		}
-		g.offsets[k.tp] = o
-	}
-	groups := make([]*group, 0, len(byID))
-	for _, g := range byID {
-		groups = append(groups, g)
-	}
-	return groups, nil
+	return rp.groups(p, c.nowMs(), func(id string, err error) {
+		c.corruptRecords.Add(1)
+		c.logger.Warn().Err(err).Str("group", id).Msg("ignoring undecodable group metadata")
+	}), nil
 }
 
 // retentionLoop expires offsets every offsets.retention.check.interval.ms.
@@ -236,7 +303,7 @@ func (c *Coordinator) cleanupGroups(groups []*group, selector func(*group) []top
 	for _, g := range groups {
 		g.mu.Lock()
 		removed := selector(g)
-		if g.is(stateEmpty) && len(g.offsets) == 0 {
+		if g.is(stateEmpty) && !g.hasOffsets() {
 			g.transitionTo(stateDead, c.nowMs())
 		}
 		dead, gen := g.is(stateDead), g.generation

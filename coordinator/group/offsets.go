@@ -133,7 +133,7 @@ func (c *Coordinator) commitOffsets(ctx context.Context, groupID string, gen int
 		}
 	}
 	done := make(chan int16, 1)
-	c.store(g, encodeBatch(now, recs), func(err error) {
+	c.storeAt(g, encodeBatch(now, recs), func(base int64, err error) {
 		for _, it := range items {
 			if it.tooLarge {
 				continue
@@ -142,7 +142,13 @@ func (c *Coordinator) commitOffsets(ctx context.Context, groupID string, gen int
 				delete(g.pendingCommits, it.tp)
 			}
 			if err == nil && !g.is(stateDead) {
-				g.offsets[it.tp] = it.entry
+				// onOffsetCommitAppend: unless a transactional commit later in the log
+				// became visible meanwhile.
+				e := it.entry
+				e.appendedOffset = base
+				if cur, ok := g.offsets[it.tp]; !ok || cur.olderThan(e) {
+					g.offsets[it.tp] = e
+				}
 			}
 		}
 		if err != nil {
@@ -230,7 +236,7 @@ func (c *Coordinator) fetchOffsets(groupID string, requested []topicPartition, r
 		})
 	}
 	for _, tp := range requested {
-		if requireStable && g.hasPendingCommit(tp) {
+		if requireStable && (g.hasPendingCommit(tp) || g.hasPendingTxnCommit(tp)) {
 			out = append(out, fetchedOffset{tp: tp, err: kerr.UnstableOffsetCommit.Code})
 			continue
 		}
@@ -385,6 +391,9 @@ func (c *Coordinator) OffsetDelete(ctx context.Context, req *kmsg.OffsetDeleteRe
 func (g *group) removeOffsets(tps []topicPartition) []topicPartition {
 	var removed []topicPartition
 	for _, tp := range tps {
+		for _, pending := range g.pendingTxnOffsets {
+			delete(pending, tp) // as Kafka's removeOffsets; an emptied producer map stays until its marker
+		}
 		if _, ok := g.offsets[tp]; ok {
 			delete(g.offsets, tp)
 			removed = append(removed, tp)

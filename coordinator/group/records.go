@@ -26,6 +26,11 @@ type offsetsRecord struct {
 // encodeBatch builds one uncompressed v2 record batch holding recs, all stamped with timestamp
 // ts (milliseconds). Offsets start at 0: the log rewrites the base offset on append.
 func encodeBatch(ts int64, recs []offsetsRecord) []byte {
+	return encodeBatchWith(ts, recs, 0, -1, -1, -1)
+}
+
+// encodeBatchWith is encodeBatch with the given attributes, producer and base sequence.
+func encodeBatchWith(ts int64, recs []offsetsRecord, attrs int16, producerID int64, producerEpoch int16, baseSequence int32) []byte {
 	var body []byte
 	maxTS := ts
 	for i, r := range recs {
@@ -34,12 +39,13 @@ func encodeBatch(ts int64, recs []offsetsRecord) []byte {
 	}
 	return record.Build(record.BatchHeader{
 		PartitionLeaderEpoch: -1,
+		Attributes:           attrs,
 		LastOffsetDelta:      int32(max(len(recs)-1, 0)),
 		BaseTimestamp:        ts,
 		MaxTimestamp:         maxTS,
-		ProducerID:           -1,
-		ProducerEpoch:        -1,
-		BaseSequence:         -1,
+		ProducerID:           producerID,
+		ProducerEpoch:        producerEpoch,
+		BaseSequence:         baseSequence,
 		NumRecords:           int32(len(recs)),
 	}, body)
 }
@@ -51,6 +57,10 @@ type decodedBatch struct {
 	Records       []offsetsRecord
 	Transactional bool
 	Control       bool
+	ProducerID    int64
+	// Marker is a control batch's transaction marker, when HasMarker.
+	Marker    record.EndTxnMarker
+	HasMarker bool
 }
 
 // splitBatches walks the whole batches in buf and decodes each, decompressing into at most
@@ -72,8 +82,14 @@ func splitBatches(buf []byte, limit int) (batches []decodedBatch, errs []error, 
 		}
 		raw := buf[:h.Size()]
 		buf = buf[h.Size():]
-		d := decodedBatch{BaseOffset: h.BaseOffset, NextOffset: h.NextOffset(), Transactional: h.Transactional(), Control: h.Control()}
-		if !d.Control {
+		d := decodedBatch{BaseOffset: h.BaseOffset, NextOffset: h.NextOffset(), Transactional: h.Transactional(), Control: h.Control(), ProducerID: h.ProducerID}
+		if d.Control {
+			m, ok, err := record.DecodeEndTxnMarker(h, raw)
+			if err != nil {
+				errs = append(errs, err)
+			}
+			d.Marker, d.HasMarker = m, ok && err == nil
+		} else {
 			recs, err := record.DecodeRecords(h, raw, limit)
 			if err != nil {
 				errs = append(errs, err)
