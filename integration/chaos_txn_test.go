@@ -39,7 +39,7 @@ import (
 // CI runs TXN_CHAOS_FAULTS=6 faults; `make chaos-txn` runs 30. TXN_CHAOS_RECORDS sets N.
 func TestChaosTransactions(t *testing.T) {
 	faults := envInt(t, "TXN_CHAOS_FAULTS", 6)
-	n := envInt(t, "TXN_CHAOS_RECORDS", 3000+faults*1500)
+	n := envInt(t, "TXN_CHAOS_RECORDS", 2000+faults*1500)
 	limit := time.Duration(faults) * 25 * time.Second
 	seed := uint64(time.Now().UnixNano())
 	rng := rand.New(rand.NewPCG(seed, seed^0x7a11))
@@ -551,6 +551,12 @@ func (p *txnPipeline) run(ctx context.Context) {
 			p.committedRecords.Add(int64(len(recs)))
 		default:
 			p.aborted.Add(1)
+		}
+		// A steady pace of a few transactions a second, so that N inputs last through the
+		// campaign on a fast machine too.
+		select {
+		case <-ctx.Done():
+		case <-time.After(100 * time.Millisecond):
 		}
 	}
 }
