@@ -12,6 +12,7 @@
 #                  TXN=10000: transactional, a commit every 10,000 records, read_committed)
 #   make kgo-suite   franz-go's own integration tests against three klassik brokers (not CI)
 #   make chaos     a long fault campaign (CHAOS_FAULTS=200) checking no acknowledged write is lost
+#   make chaos-txn a transactional fault campaign (TXN_CHAOS_FAULTS=30) checking exactly-once
 
 GO        ?= go
 BIN       := bin/klassik
@@ -25,7 +26,7 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 RACE_PKGS := ./wire/... ./broker/... ./coordinator/... ./zkclient/...
 UNIT_PKGS = $(shell $(GO) list ./... | grep -v -e '/integration$$' -e '/wire' -e '/broker' -e '/coordinator' -e '/zkclient')
 
-.PHONY: all build deps test unit integration race lint fuzz fuzz-smoke bench throughput kgo-suite run clean chaos
+.PHONY: all build deps test unit integration race lint fuzz fuzz-smoke bench throughput kgo-suite run clean chaos chaos-txn
 
 all: build
 
@@ -121,6 +122,15 @@ clean:
 CHAOS_FAULTS ?= 200
 chaos:
 	CHAOS_FAULTS=$(CHAOS_FAULTS) $(GO) test -count=1 -timeout 90m -v -run '^TestChaosCampaign$$' ./integration/
+
+# The transactional campaign (integration/chaos_txn_test.go): a consume-transform-produce
+# pipeline (franz-go's GroupTransactSession) under TXN_CHAOS_FAULTS kill -9s (default 30) of
+# the transaction coordinator's broker and of partition leaders; every input must be in the
+# committed output exactly once and read_committed must never return aborted data.
+# TXN_CHAOS_RECORDS sets the number of inputs. make test runs it with 6 faults.
+TXN_CHAOS_FAULTS ?= 30
+chaos-txn:
+	TXN_CHAOS_FAULTS=$(TXN_CHAOS_FAULTS) $(GO) test -count=1 -timeout 60m -v -run '^TestChaosTransactions$$' ./integration/
 
 # The docker compose cluster: three ZooKeeper nodes and three brokers (docker-compose.yml).
 .PHONY: up down compose-test
