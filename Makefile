@@ -10,6 +10,7 @@
 #   make throughput  franz-go produce/consume throughput: one klassik broker next to kfake
 #                  (BROKERS=3: three brokers, replication factor 3, acks=all, next to a 3-broker kfake;
 #                  TXN=10000: transactional, a commit every 10,000 records, read_committed)
+#   make bench-scale the controller with SCALE_PARTITIONS (3000) partitions: creation, failover, shutdown
 #   make kgo-suite   franz-go's own integration tests against three klassik brokers (not CI)
 #   make chaos     a long fault campaign (CHAOS_FAULTS=200) checking no acknowledged write is lost
 #   make chaos-txn a transactional fault campaign (TXN_CHAOS_FAULTS=30) checking exactly-once
@@ -19,6 +20,7 @@ BIN       := bin/klassik
 FUZZTIME  ?= 30s
 BROKERS   ?= 1
 TXN       ?= 0
+SCALE_PARTITIONS ?= 3000
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 # Packages whose code runs goroutines get their unit tests under the race detector; the
@@ -26,7 +28,7 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 RACE_PKGS := ./wire/... ./broker/... ./coordinator/... ./zkclient/...
 UNIT_PKGS = $(shell $(GO) list ./... | grep -v -e '/integration$$' -e '/wire' -e '/broker' -e '/coordinator' -e '/zkclient')
 
-.PHONY: all build deps test unit integration race lint fuzz fuzz-smoke bench throughput kgo-suite run clean chaos chaos-txn
+.PHONY: all build deps test unit integration race lint fuzz fuzz-smoke bench bench-scale throughput kgo-suite run clean chaos chaos-txn
 
 all: build
 
@@ -105,6 +107,12 @@ throughput: build
 # transactional ones (TestTxnEtl) included; KGO_TIMEOUT is the suite's -timeout (30m).
 KGO_RUN  ?= .
 KGO_SKIP ?=
+# The controller at scale (integration/scale_test.go): KLASSIK_SCALE_PARTITIONS (3000)
+# partitions at replication factor 3 on three brokers; creation, kill -9 failover and
+# controlled shutdown times. Not CI.
+bench-scale: build
+	KLASSIK_SCALE=1 KLASSIK_SCALE_PARTITIONS=$(SCALE_PARTITIONS) $(GO) test -count=1 -timeout 30m -run '^TestScaleFailover$$' -v ./integration/ | grep -E 'MEASURE|^(--- |ok|FAIL)'
+
 kgo-suite:
 	KLASSIK_KGO_SUITE=1 KGO_RUN='$(KGO_RUN)' KGO_SKIP='$(KGO_SKIP)' $(GO) test -count=1 -timeout 45m -run '^TestKgoSuite$$' -v ./integration/
 

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"sync"
 
 	"github.com/klassik/klassik/zkclient"
 )
@@ -81,6 +82,7 @@ func (c *Controller) runChanges(b *batch, parts []tp, what string, decide func(t
 		var retry []tp
 		refused := false // a write failed other than by losing a race
 		creates := map[string][]stateChange{}
+		var writes []pendingWrite
 		for _, p := range pending {
 			ch, err := decide(p)
 			if err != nil {
@@ -97,7 +99,11 @@ func (c *Controller) runChanges(b *batch, parts []tp, what string, decide func(t
 				results[p] = nil
 				continue
 			}
-			v, err := c.zk.UpdatePartitionState(st.epoch, p.Topic, p.Partition, ch.New)
+			writes = append(writes, pendingWrite{p: p, ch: ch})
+		}
+		c.writeStates(st.epoch, writes)
+		for _, w := range writes {
+			p, ch, v, err := w.p, w.ch, w.version, w.err
 			switch {
 			case err == nil:
 				c.commit(b, ch, v)
@@ -260,4 +266,41 @@ func (c *Controller) triggerOnline(b *batch) error {
 		return st.decideElection(p, offlineElection, unclean)
 	})
 	return err
+}
+
+// pendingWrite is one partition state write of a round, and its outcome.
+type pendingWrite struct {
+	p       tp
+	ch      stateChange
+	version int32
+	err     error
+}
+
+// maxInflightWrites bounds the partition state writes in flight at once.
+const maxInflightWrites = 64
+
+// writeStates sends the round's conditional writes to ZooKeeper pipelined, up to
+// maxInflightWrites at a time, as Kafka 1.1 made its controller do (KAFKA-5642: asynchronous
+// ZooKeeper requests): each write is its own multi (controller epoch check, then the state
+// znode at its zkVersion), so the writes are as independent as they were one after the other,
+// but a failover or controlled shutdown of thousands of partitions waits for a few round
+// trips, not one per partition. The outcomes are processed afterwards, in order, by the
+// event loop.
+func (c *Controller) writeStates(ce zkclient.ControllerEpoch, writes []pendingWrite) {
+	if len(writes) == 1 {
+		w := &writes[0]
+		w.version, w.err = c.zk.UpdatePartitionState(ce, w.p.Topic, w.p.Partition, w.ch.New)
+		return
+	}
+	sem := make(chan struct{}, maxInflightWrites)
+	var wg sync.WaitGroup
+	for i := range writes {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func(w *pendingWrite) {
+			defer func() { <-sem; wg.Done() }()
+			w.version, w.err = c.zk.UpdatePartitionState(ce, w.p.Topic, w.p.Partition, w.ch.New)
+		}(&writes[i])
+	}
+	wg.Wait()
 }
