@@ -156,14 +156,27 @@ func (b *Broker) validateAssignment(a map[int32][]int32, first int32) error {
 }
 
 // autoCreateTopic creates a topic a client asked about (auto.create.topics.enable); the client
-// is told LEADER_NOT_AVAILABLE and retries, as with Kafka.
+// is told LEADER_NOT_AVAILABLE and retries, as with Kafka. The two internal topics get their
+// own partition counts, replication factors and configs, as Kafka's
+// AutoTopicCreationManager.creatableTopic gives them: a Metadata request naming
+// __consumer_offsets (sarama sends one when a coordinator is not available) must not create it
+// with num.partitions, or every group hashed past that partition count never finds a
+// coordinator.
 func (b *Broker) autoCreateTopic(name string) error {
-	_, err := b.createTopic(topicSpec{name: name, partitions: -1, replicationFactor: -1}, false)
+	var err error
+	switch name {
+	case offsetsTopic:
+		err = b.createOffsetsTopic()
+	case transactionStateTopic:
+		err = b.createTransactionStateTopic()
+	default:
+		_, err = b.createTopic(topicSpec{name: name, partitions: -1, replicationFactor: -1}, false)
+	}
 	if err == nil || errors.Is(err, kerr.TopicAlreadyExists) {
 		return kerr.LeaderNotAvailable
 	}
-	if name == offsetsTopic {
-		return kerr.LeaderNotAvailable
+	if name == offsetsTopic || name == transactionStateTopic {
+		return kerr.LeaderNotAvailable // not enough brokers yet: FindCoordinator tells why
 	}
 	b.log.Warn().Err(err).Str("topic", name).Msg("auto-creating topic")
 	return err

@@ -132,3 +132,74 @@ func TestAutoCreateEnabled(t *testing.T) {
 	checkAckedOffsets(t, recs, produceAll(t, c.Client(t, manual()), topic, recs, time.Minute), 0)
 	checkRecords(t, recs, consumeN(t, c, topic, partitions, len(recs), time.Minute), 0)
 }
+
+// TestAutoCreateInternalTopics: a Metadata request naming __consumer_offsets or
+// __transaction_state (sarama sends one for __consumer_offsets whenever a coordinator is not
+// available) creates them as Kafka's AutoTopicCreationManager does: with
+// offsets.topic.num.partitions (transaction.state.log.num.partitions) partitions and
+// compacted, not with num.partitions; groups and transactional ids hashed to any partition then
+// find their coordinator.
+func TestAutoCreateInternalTopics(t *testing.T) {
+	c := NewCluster(t, BrokerConfig("offsets.topic.num.partitions", 7),
+		BrokerConfig("transaction.state.log.num.partitions", 4),
+		BrokerConfig("offsets.topic.replication.factor", 1),
+		BrokerConfig("transaction.state.log.replication.factor", 1))
+	cl := c.Client(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	for _, tc := range []struct {
+		topic      string
+		partitions int
+	}{{"__consumer_offsets", 7}, {"__transaction_state", 4}} {
+		req := kmsg.NewPtrMetadataRequest()
+		req.AllowAutoTopicCreation = true
+		rt := kmsg.NewMetadataRequestTopic()
+		rt.Topic = kmsg.StringPtr(tc.topic)
+		req.Topics = append(req.Topics, rt)
+		resp, err := req.RequestWith(ctx, cl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := kerr.ErrorForCode(resp.Topics[0].ErrorCode); !errors.Is(err, kerr.LeaderNotAvailable) {
+			t.Fatalf("Metadata for %s: %v, want LEADER_NOT_AVAILABLE while it is created", tc.topic, err)
+		}
+		c.WaitForTopic(t, tc.topic, tc.partitions)
+		meta, err := c.Metadata(ctx, tc.topic)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := len(meta.Topics[0].Partitions); n != tc.partitions || !meta.Topics[0].IsInternal {
+			t.Fatalf("%s: %d partitions (internal %v), want %d, internal", tc.topic, n, meta.Topics[0].IsInternal, tc.partitions)
+		}
+		rc, err := c.Admin(t).DescribeTopicConfigs(ctx, tc.topic)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg, err := rc.On(tc.topic, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		policy := ""
+		for _, e := range cfg.Configs {
+			if e.Key == "cleanup.policy" {
+				policy = e.MaybeValue()
+			}
+		}
+		if policy != "compact" {
+			t.Fatalf("%s: cleanup.policy %q, want compact", tc.topic, policy)
+		}
+	}
+	// Every group finds a coordinator: ten group names cover most of the seven partitions.
+	for i := 0; i < 10; i++ {
+		group := fmt.Sprintf("autocreate-group-%d", i)
+		eventually(t, 30*time.Second, func() error {
+			req := kmsg.NewPtrFindCoordinatorRequest()
+			req.CoordinatorKey = group
+			resp, err := req.RequestWith(ctx, cl)
+			if err != nil {
+				return err
+			}
+			return kerr.ErrorForCode(resp.ErrorCode)
+		})
+	}
+}

@@ -5,8 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"log"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -158,21 +162,7 @@ func TestTransactionsConfluentSendOffsets(t *testing.T) {
 		t.Fatalf("output holds %d distinct values, want %d", len(seen), n)
 	}
 
-	adm := c.Admin(t)
-	ends, err := adm.ListEndOffsets(ctx, in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	offsets, err := adm.FetchOffsets(ctx, group)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ends.Each(func(lo kadm.ListedOffset) {
-		got, ok := offsets.Lookup(in, lo.Partition)
-		if !ok || got.At != lo.Offset {
-			t.Errorf("group %s committed %v for %s-%d, want the end offset %d", group, got.At, in, lo.Partition, lo.Offset)
-		}
-	})
+	checkGroupAtEnd(t, c, group, in)
 }
 
 // TestTransactionsSarama runs sarama's transactional producer (idempotent, acks all, one
@@ -270,4 +260,171 @@ func TestTransactionsSarama(t *testing.T) {
 	if got := prefixCounts(consumeAll(t, c, topic, true, 200)); fmt.Sprint(got) != fmt.Sprint(committed) {
 		t.Fatalf("after fencing read_committed saw %v, want %v: the zombie's records must stay invisible", got, committed)
 	}
+}
+
+// saramaEOSHandler is a sarama ConsumerGroupHandler that copies every 10 records of a claim to
+// the output topic upper-cased in one transaction, with the claim's next offset committed in
+// it (AddMessageToTxnWithGroupMetadata, so AddOffsetsToTxn and TxnOffsetCommit v3 with the
+// member id and generation).
+type saramaEOSHandler struct {
+	mu              sync.Mutex // one transaction at a time: the producer has one
+	p               sarama.SyncProducer
+	group, out      string
+	processed, txns atomic.Int64
+	n               int64
+	done            context.CancelFunc
+	errs            chan error
+}
+
+func (*saramaEOSHandler) Setup(sarama.ConsumerGroupSession) error   { return nil }
+func (*saramaEOSHandler) Cleanup(sarama.ConsumerGroupSession) error { return nil }
+func (h *saramaEOSHandler) ConsumeClaim(s sarama.ConsumerGroupSession, claim sarama.ConsumerGroupClaim) error {
+	var batch []*sarama.ConsumerMessage
+	for m := range claim.Messages() {
+		if batch = append(batch, m); len(batch) < 10 {
+			continue
+		}
+		if err := h.transact(s, batch); err != nil {
+			h.errs <- err
+			h.done()
+			return err
+		}
+		batch = batch[:0]
+	}
+	return nil
+}
+
+func (h *saramaEOSHandler) transact(s sarama.ConsumerGroupSession, batch []*sarama.ConsumerMessage) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if err := h.p.BeginTxn(); err != nil {
+		return fmt.Errorf("BeginTxn: %w", err)
+	}
+	for _, m := range batch {
+		out := &sarama.ProducerMessage{Topic: h.out, Partition: m.Partition, Key: sarama.ByteEncoder(m.Key),
+			Value: sarama.StringEncoder(strings.ToUpper(string(m.Value)))}
+		if _, _, err := h.p.SendMessage(out); err != nil {
+			return fmt.Errorf("SendMessage: %w", err)
+		}
+	}
+	meta := &sarama.ConsumerGroupMetadata{GroupID: h.group, GenerationID: s.GenerationID(), MemberID: s.MemberID()}
+	if err := h.p.AddMessageToTxnWithGroupMetadata(batch[len(batch)-1], meta, nil); err != nil {
+		return fmt.Errorf("AddMessageToTxnWithGroupMetadata: %w", err)
+	}
+	if err := h.p.CommitTxn(); err != nil {
+		return fmt.Errorf("CommitTxn: %w", err)
+	}
+	h.txns.Add(1)
+	if h.processed.Add(int64(len(batch))) >= h.n {
+		h.done()
+	}
+	return nil
+}
+
+// TestTransactionsSaramaSendOffsets runs a sarama consume-transform-produce loop: a sarama
+// ConsumerGroup member (read_committed, no auto commit) reads 300 input records (100 per
+// partition); every 10 of a partition go to the output topic upper-cased in a transaction
+// that also commits the group's offset (AddMessageToTxnWithGroupMetadata). The output
+// read_committed holds each input exactly once and the group's committed offsets are the
+// input's end offsets.
+func TestTransactionsSaramaSendOffsets(t *testing.T) {
+	c := NewCluster(t, Brokers(3))
+	in, out := topicName(t, "eos-in"), topicName(t, "eos-out")
+	group := "sarama-eos-" + in
+	for _, tp := range []string{in, out} {
+		c.CreateTopic(t, tp, 3, 3, nil)
+		waitFullISR(t, c, tp, 3)
+	}
+	const n = 300
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	p := c.Client(t, kgo.DefaultProduceTopic(in), manual())
+	for i := 0; i < n; i++ {
+		p.Produce(ctx, &kgo.Record{Partition: int32(i % 3), Key: []byte(fmt.Sprint(i)), Value: []byte(fmt.Sprintf("in-%d", i))}, nil)
+	}
+	if err := p.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	cfg := sarama.NewConfig()
+	cfg.Version = sarama.V3_6_0_0
+	cfg.ClientID = "sarama-eos"
+	sarama.Logger = log.New(c.clientLog, "[sarama] ", log.Lmicroseconds)
+	t.Cleanup(func() { sarama.Logger = log.New(io.Discard, "[Sarama] ", log.LstdFlags) })
+	cfg.Producer.Idempotent = true
+	cfg.Producer.RequiredAcks = sarama.WaitForAll
+	cfg.Producer.Return.Successes = true
+	cfg.Producer.Partitioner = sarama.NewManualPartitioner
+	cfg.Producer.Transaction.ID = "sarama-eos-" + out
+	cfg.Net.MaxOpenRequests = 1
+	cfg.Consumer.IsolationLevel = sarama.ReadCommitted
+	cfg.Consumer.Offsets.AutoCommit.Enable = false
+	cfg.Consumer.Offsets.Initial = sarama.OffsetOldest
+	cfg.Consumer.MaxWaitTime = 200 * time.Millisecond
+	prod, err := sarama.NewSyncProducer(c.Bootstrap(), cfg)
+	if err != nil {
+		t.Fatalf("sarama transactional producer: %v", err)
+	}
+	defer prod.Close()
+	cg, err := sarama.NewConsumerGroup(c.Bootstrap(), group, cfg)
+	if err != nil {
+		t.Fatalf("sarama consumer group: %v", err)
+	}
+	defer cg.Close()
+
+	loopCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	h := &saramaEOSHandler{p: prod, group: group, out: out, n: n, done: stop, errs: make(chan error, 3)}
+	start := time.Now()
+	for loopCtx.Err() == nil {
+		if err := cg.Consume(loopCtx, []string{in}, h); err != nil && loopCtx.Err() == nil {
+			t.Fatalf("sarama Consume: %v", err)
+		}
+	}
+	select {
+	case err := <-h.errs:
+		t.Fatalf("sarama consume-transform-produce: %v", err)
+	default:
+	}
+	t.Logf("MEASURE sarama consume-transform-produce: %d records in %d transactions in %v", h.processed.Load(), h.txns.Load(), time.Since(start))
+	if h.processed.Load() != n {
+		t.Fatalf("the loop processed %d of %d input records", h.processed.Load(), n)
+	}
+
+	seen := map[string]int{}
+	for _, v := range consumeAll(t, c, out, true, n) {
+		seen[v]++
+	}
+	for i := 0; i < n; i++ {
+		if k := fmt.Sprintf("IN-%d", i); seen[k] != 1 {
+			t.Fatalf("output read_committed holds %s %d times, want once (%d distinct values)", k, seen[k], len(seen))
+		}
+	}
+	if len(seen) != n {
+		t.Fatalf("output holds %d distinct values, want %d", len(seen), n)
+	}
+	checkGroupAtEnd(t, c, group, in)
+}
+
+// checkGroupAtEnd checks that group's committed offset of every partition of topic is the
+// partition's end offset.
+func checkGroupAtEnd(t *testing.T, c *Cluster, group, topic string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	adm := c.Admin(t)
+	ends, err := adm.ListEndOffsets(ctx, topic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	offsets, err := adm.FetchOffsets(ctx, group)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ends.Each(func(lo kadm.ListedOffset) {
+		got, ok := offsets.Lookup(topic, lo.Partition)
+		if !ok || got.At != lo.Offset {
+			t.Errorf("group %s committed %v for %s-%d, want the end offset %d", group, got.At, topic, lo.Partition, lo.Offset)
+		}
+	})
 }
