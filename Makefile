@@ -75,6 +75,7 @@ FUZZ_TARGETS := \
 	./record/:FuzzDecompressLZ4 \
 	./record/:FuzzDecompressZstd \
 	./record/:FuzzDecodeEndTxnMarker \
+	./record/:FuzzDecodeLegacy \
 	./logstore/:FuzzDecodeTxnIndex \
 	./coordinator/group/:FuzzOffsetsKey \
 	./coordinator/group/:FuzzOffsetsValue \

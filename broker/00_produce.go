@@ -1,7 +1,7 @@
 package broker
 
-// Produce, key 0, versions 3-9: record batches in format v2 only (v0-v2 carry the old message
-// sets, which klassik does not store). acks 0, 1 and -1 (all) with min.insync.replicas
+// Produce, key 0, versions 0-9: record batches in format v2 (v0-v2 carry the old message sets,
+// converted to v2 first: legacy_formats.go). acks 0, 1 and -1 (all) with min.insync.replicas
 // (KIP-1 semantics as in Kafka 0.9+), idempotent producers (KIP-98) through logstore's
 // producer state, per-partition errors (KIP-467 from v8: an error message, and the records a
 // batch was refused for with their batch index, see recordErrors), and the
@@ -25,7 +25,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
-func init() { register(0, 3, 9, (*Broker).handleProduce) }
+func init() { register(0, 0, 9, (*Broker).handleProduce) }
 
 // produceErr maps a logstore error to Kafka's code.
 func produceErr(err error) error {
@@ -85,6 +85,13 @@ func (b *Broker) handleProduce(ctx context.Context, req *wire.Request) (kmsg.Res
 				}
 				if r.Acks != 0 && r.Acks != 1 && r.Acks != -1 {
 					return kerr.InvalidRequiredAcks
+				}
+				if req.Version < 3 {
+					v2, err := b.legacyToV2(rp.Records) // legacy_formats.go
+					if err != nil {
+						return err
+					}
+					rp.Records = v2
 				}
 				if err := validateClientProduce(rt.Topic, rp.Records); err != nil {
 					return err

@@ -1,7 +1,8 @@
 package broker
 
-// Fetch, key 1, versions 4-15: record batches (format v2) are returned as stored, never
-// decoded. Consumers read below the high watermark; followers (a replica id, or from v15 the
+// Fetch, key 1, versions 0-15: record batches (format v2) are returned as stored, never
+// decoded (v0-v3 expect the old message formats and get the batches converted down:
+// legacy_formats.go). Consumers read below the high watermark; followers (a replica id, or from v15 the
 // ReplicaState of KIP-903) read up to the log end and report their progress with their fetch
 // offset. Long polling with max wait and min bytes, response and partition max bytes with at
 // least one batch returned (KIP-74), leader epoch checks (KIP-320), topic ids from v13
@@ -35,7 +36,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
-func init() { register(1, 4, 15, (*Broker).handleFetch) }
+func init() { register(1, 0, 15, (*Broker).handleFetch) }
 
 func (b *Broker) handleFetch(ctx context.Context, req *wire.Request) (kmsg.Response, error) {
 	r := req.Body.(*kmsg.FetchRequest)
@@ -87,7 +88,7 @@ func (b *Broker) fetchOnce(r *kmsg.FetchRequest, replicaID int32) (*kmsg.FetchRe
 	var waitOn []<-chan struct{}
 	hasError := false
 	now := time.Now().UnixMilli()
-	params := fetchParams{replicaID: replicaID, readCommitted: r.IsolationLevel == 1}
+	params := fetchParams{replicaID: replicaID, readCommitted: r.IsolationLevel == 1, magic: fetchMagic(r.Version)}
 	if replicaID < 0 && r.Version >= 11 {
 		// KIP-392: a consumer that may be sent to another replica may also read from a
 		// follower; the leader picks one in its rack when replica.selector.class asks for it.
@@ -157,6 +158,7 @@ type fetchParams struct {
 	anyReplica    bool              // a consumer that may read from a follower (v11+, KIP-392)
 	rack          string            // the consumer's client.rack, when the rack-aware selector is on
 	snap          *metadataSnapshot // with rack: the brokers' racks
+	magic         int8              // Fetch v0-v3: the legacy message format to convert to; -1 none
 }
 
 // fetchInto reads one partition into sp. It returns the bytes read and the channel that
@@ -230,6 +232,31 @@ func (p *partition) fetchInto(sp *kmsg.FetchResponseTopicPartition, rp kmsg.Fetc
 			return 0, nil, kerr.CorruptMessage
 		}
 		return 0, nil, kerr.KafkaStorageError
+	}
+	if fp.magic >= 0 && len(data) > 0 {
+		// An old fetch: legacy messages (legacy_formats.go). Batches holding only markers
+		// convert to nothing; read on past them, or an old consumer would ask for the same
+		// offset forever.
+		for tries := 0; ; tries++ {
+			conv, err := p.b.downConvert(data, fp.magic, max(maxBytes, 1))
+			if err != nil {
+				return 0, nil, kerr.CorruptMessage
+			}
+			if len(conv) > 0 || tries == 8 {
+				data = conv
+				break
+			}
+			next := rp.FetchOffset
+			_ = record.ForEachBatch(data, func(h record.BatchHeader, _ []byte) error { next = h.NextOffset(); return nil })
+			if next >= limit {
+				data = nil
+				break
+			}
+			if data, err = p.log.Read(next, max(maxBytes, 0), limit, minOne); err != nil || len(data) == 0 {
+				data = nil
+				break
+			}
+		}
 	}
 	sp.RecordBatches = data
 	if len(data) == 0 {
