@@ -35,7 +35,7 @@ func produceErr(err error) error {
 	case errors.Is(err, logstore.ErrCorruptRecord):
 		return kerr.CorruptMessage
 	case errors.Is(err, logstore.ErrMessageTooLarge):
-		return kerr.MessageTooLarge
+		return errorf(kerr.MessageTooLarge, "%v (the topic's max.message.bytes; the broker default is message.max.bytes)", err)
 	case errors.Is(err, logstore.ErrUnsupportedMagic):
 		return kerr.UnsupportedForMessageFormat
 	case errors.Is(err, logstore.ErrInvalidRecord):

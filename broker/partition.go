@@ -3,6 +3,8 @@ package broker
 import (
 	"context"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/klassik/klassik/logstore"
@@ -125,7 +127,7 @@ func (p *partition) appendAsLeader(records []byte, acks int16, nowMs int64) (log
 		return logstore.AppendResult{}, kerr.NotLeaderForPartition
 	}
 	if acks == -1 && len(p.isr) < p.config.minInsyncReplicas {
-		return logstore.AppendResult{}, kerr.NotEnoughReplicas
+		return logstore.AppendResult{}, p.notEnoughReplicasLocked()
 	}
 	res, err := p.log.AppendAsLeader(records, p.leaderEpoch, nowMs)
 	if err != nil {
@@ -151,7 +153,7 @@ func (p *partition) appendAsCoordinator(records []byte, nowMs int64) (logstore.A
 		return logstore.AppendResult{}, kerr.NotLeaderForPartition
 	}
 	if len(p.isr) < p.config.minInsyncReplicas {
-		return logstore.AppendResult{}, kerr.NotEnoughReplicas
+		return logstore.AppendResult{}, p.notEnoughReplicasLocked()
 	}
 	res, err := p.log.AppendAsCoordinator(records, p.leaderEpoch, nowMs)
 	if err != nil {
@@ -236,4 +238,15 @@ func (p *partition) highWatermark() int64 {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.hw
+}
+
+// notEnoughReplicasLocked is Kafka's NotEnoughReplicasException, naming the ISR and the
+// setting that refused the write. Caller holds mu.
+func (p *partition) notEnoughReplicasLocked() error {
+	isr := make([]string, len(p.isr))
+	for i, id := range p.isr {
+		isr[i] = strconv.Itoa(int(id))
+	}
+	return errorf(kerr.NotEnoughReplicas, "The size of the current ISR Set(%s) is insufficient to satisfy the min.isr requirement of %d for partition %s-%d (min.insync.replicas)",
+		strings.Join(isr, ", "), p.config.minInsyncReplicas, p.tp.topic, p.tp.partition)
 }
