@@ -89,6 +89,16 @@ type partitionState struct {
 	epoch   int32
 	loading bool
 	cancel  context.CancelFunc
+	// completed are the transactions CompleteTxn was told of while the partition loaded:
+	// their markers may be past the loader's last read, so the loader applies them to the
+	// groups it installs (Kafka runs both on one scheduler thread, so the completion comes
+	// after the load).
+	completed []txnCompletion
+}
+
+type txnCompletion struct {
+	producerID int64
+	commit     bool
 }
 
 // Coordinator is the group coordinator of one broker: it serves the groups whose

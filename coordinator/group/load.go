@@ -9,9 +9,10 @@ import (
 )
 
 // loadPartition is GroupMetadataManager.doLoadGroupsAndOffsets: it reads the partition from
-// its log start to the high watermark, replays the records (the last record of a key wins, a
-// null value deletes) and installs the groups. A failing read is retried until the partition
-// is resigned or the coordinator closes.
+// its log start to its log end (FetchLogEnd), replays the records (the last record of a key
+// wins, a null value deletes) and installs the groups, applying the transactions that
+// completed meanwhile (CompleteTxn). A failing read is retried until the partition is resigned
+// or the coordinator closes.
 func (c *Coordinator) loadPartition(ctx context.Context, p int32, st *partitionState) {
 	start := time.Now()
 	backoff := 100 * time.Millisecond
@@ -46,6 +47,11 @@ func (c *Coordinator) loadPartition(ctx context.Context, p int32, st *partitionS
 		if _, exists := c.groups[g.id]; exists {
 			continue
 		}
+		for _, done := range st.completed { // not yet shared: no lock
+			if g.pendingTxnOffsets[done.producerID] != nil {
+				g.completeTxn(done.producerID, done.commit)
+			}
+		}
 		c.groups[g.id] = g
 		for pid := range g.pendingTxnOffsets {
 			if c.txnGroups[pid] == nil {
@@ -56,6 +62,7 @@ func (c *Coordinator) loadPartition(ctx context.Context, p int32, st *partitionS
 		installed = append(installed, g)
 	}
 	st.loading = false
+	st.completed = nil
 	c.mu.Unlock()
 
 	// onGroupLoaded: members of a loaded Stable group must heartbeat within their session.
@@ -218,7 +225,7 @@ func (c *Coordinator) readPartition(ctx context.Context, p int32) ([]*group, err
 		return nil, err
 	}
 	for ctx.Err() == nil {
-		buf, hw, err := c.log.Read(p, off, c.cfg.OffsetsLoadBufferSize)
+		buf, end, err := c.log.Read(p, off, c.cfg.OffsetsLoadBufferSize)
 		if errors.Is(err, record.ErrCorrupt) {
 			// The log found a batch failing its CRC check (see package logstore): as below,
 			// load what came before it rather than retry forever.
@@ -247,7 +254,7 @@ func (c *Coordinator) readPartition(ctx context.Context, p int32) ([]*group, err
 			off = max(off, b.NextOffset)
 			rp.apply(b)
 		}
-		if off >= hw {
+		if off >= end {
 			break
 		}
 	}

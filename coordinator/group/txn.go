@@ -250,13 +250,20 @@ func (g *group) completeTxn(producerID int64, commit bool) (applied, inFlight in
 // ABORT marker to the given partitions of __consumer_offsets (Kafka's
 // scheduleHandleTxnCompletion and handleTxnCompletion): the producer's pending offsets of the
 // groups on those partitions become visible, or are dropped. Groups that moved away are the
-// new coordinator's business: its loader reads the marker.
+// new coordinator's business: its loader reads the marker. On a partition still loading, the
+// completion waits for the loader, which may have read past the producer's offsets but not
+// up to the marker.
 func (c *Coordinator) CompleteTxn(producerID int64, partitions []int32, commit bool) {
 	on := make(map[int32]bool, len(partitions))
 	for _, p := range partitions {
 		on[p] = true
 	}
 	c.mu.Lock()
+	for _, p := range partitions {
+		if st := c.partitions[p]; st != nil && st.loading {
+			st.completed = append(st.completed, txnCompletion{producerID, commit})
+		}
+	}
 	var groups []*group
 	for id := range c.txnGroups[producerID] {
 		if g := c.groups[id]; g != nil && on[g.partition] {
