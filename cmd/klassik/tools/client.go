@@ -1,7 +1,6 @@
 package tools
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -12,7 +11,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -118,37 +116,6 @@ func pingMetadata(ctx context.Context, cl *kgo.Client) error {
 	}
 }
 
-// produceWarnings is the producer's logger: it prints, as Kafka's producer logs its WARN
-// lines, every produce error the broker answers while the client retries, so a
-// NOT_ENOUGH_REPLICAS shows the moment it happens rather than when delivery.timeout.ms
-// runs out. Everything else kgo logs is dropped.
-type produceWarnings struct {
-	mu       sync.Mutex
-	w        io.Writer
-	clientID string
-}
-
-func (p *produceWarnings) Level() kgo.LogLevel { return kgo.LogLevelInfo }
-
-func (p *produceWarnings) Log(_ kgo.LogLevel, msg string, kv ...any) {
-	if msg != "batch in a produce request failed" {
-		return
-	}
-	f := map[string]any{}
-	for i := 0; i+1 < len(kv); i += 2 {
-		if k, ok := kv[i].(string); ok {
-			f[k] = kv[i+1]
-		}
-	}
-	verb := "retrying"
-	if r, _ := f["err_is_retryable"].(bool); !r {
-		verb = "not retrying"
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	fmt.Fprintf(p.w, "[%s] WARN [Producer clientId=%s] Got error produce response on topic-partition %v-%v, %s. Error: %v\n",
-		time.Now().Format("2006-01-02 15:04:05,000"), p.clientID, f["topic"], f["partition"], verb, f["err"])
-}
 
 // rootCause shortens context errors to what a user needs to read.
 func rootCause(err error) error {
@@ -288,7 +255,7 @@ func loadConfigFile(path string) (map[string]string, error) {
 func producerOpts(props map[string]string, stderr io.Writer) ([]kgo.Opt, error) {
 	// Kafka's producer gives up on a record after delivery.timeout.ms (120000); kgo retries
 	// forever unless told. The later options below override it.
-	opts := []kgo.Opt{kgo.RecordDeliveryTimeout(120 * time.Second), kgo.WithLogger(&produceWarnings{w: stderr, clientID: cmp.Or(props["client.id"], "console-producer")})}
+	opts := []kgo.Opt{kgo.RecordDeliveryTimeout(120 * time.Second)}
 	acks := "all"
 	if v, ok := props["acks"]; ok {
 		acks = v

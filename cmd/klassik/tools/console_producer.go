@@ -167,7 +167,12 @@ func runConsoleProducer(args []string, stdin io.Reader, stdout, stderr io.Writer
 			return err
 		}
 		popts = append([]kgo.Opt{kgo.ClientID("console-producer")}, popts...)
-		popts = append(popts, kgo.DefaultProduceTopic(topic), kgo.AllowAutoTopicCreation())
+		clientID := "console-producer"
+		if id := pprops["client.id"]; id != "" {
+			clientID = id
+		}
+		popts = append(popts, kgo.DefaultProduceTopic(topic), kgo.AllowAutoTopicCreation(),
+			kgo.WithLogger(&produceWarnings{w: stderr, clientID: clientID}))
 		cl, err := newClient(bootstrap, popts...)
 		if err != nil {
 			return err
