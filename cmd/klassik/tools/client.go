@@ -116,7 +116,6 @@ func pingMetadata(ctx context.Context, cl *kgo.Client) error {
 	}
 }
 
-
 // rootCause shortens context errors to what a user needs to read.
 func rootCause(err error) error {
 	if errors.Is(err, context.DeadlineExceeded) {
