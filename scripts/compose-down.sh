@@ -18,4 +18,13 @@ for a in "$@"; do
     esac
 done
 compose_cmd
+# Nothing of the project left (a second `make down`): say so once instead of letting compose
+# report every container and volume it did not find.
+label="com.docker.compose.project=$COMPOSE_PROJECT_NAME"
+if [ -z "$(docker ps -aq --filter "label=$label" 2>/dev/null)" ] &&
+    [ -z "$(docker volume ls -q --filter "label=$label" 2>/dev/null)" ] &&
+    [ -z "$(docker network ls -q --filter "label=$label" 2>/dev/null)" ]; then
+    echo "The $COMPOSE_PROJECT_NAME cluster is not running: nothing to stop."
+    exit 0
+fi
 compose "${args[@]}"
