@@ -138,7 +138,7 @@ func (b *Broker) Start() (err error) {
 		OffsetMetadataMaxBytes:          b.cfg.OffsetMetadataMaxBytes,
 		OffsetsRetentionCheckIntervalMs: 600000,
 		Events:                          b.bus,
-	}, offsetsLog{b}, b.base)
+	}, newOffsetsLog(b), b.base)
 	b.txns = b.newTransactionCoordinator()
 	b.txnCompletion = b.groups.CompleteTxn
 

@@ -51,18 +51,12 @@ func groupAPI[Req kmsg.Request, Resp kmsg.Response](f func(*group.Coordinator, c
 }
 
 // offsetsLog implements group.Log over the __consumer_offsets partitions this broker hosts.
-type offsetsLog struct{ b *Broker }
+type offsetsLog struct{ internalLog }
+
+func newOffsetsLog(b *Broker) offsetsLog { return offsetsLog{internalLog{b, offsetsTopic}} }
 
 // offsetCommitTimeout is Kafka's offsets.commit.timeout.ms default.
 const offsetCommitTimeout = 5 * time.Second
-
-func (l offsetsLog) partition(p int32) (*partition, error) {
-	part := l.b.rm.get(topicPartition{offsetsTopic, p})
-	if part == nil {
-		return nil, kerr.NotLeaderForPartition
-	}
-	return part, nil
-}
 
 // Append appends as the coordinator (AppendOrigin.COORDINATOR: a transactional offset commit
 // has its producer epoch checked, an older one is INVALID_PRODUCER_EPOCH, and opens the
@@ -82,9 +76,26 @@ func (l offsetsLog) Append(ctx context.Context, p int32, batch []byte) (int64, e
 	return res.FirstOffset, part.awaitHW(ctx, res.LastOffset)
 }
 
-// Read reads up to the log end, as txnStateLog.Read does and for the same reason: a new
-// leader's high watermark can lag behind commits the old leader acknowledged.
-func (l offsetsLog) Read(p int32, offset int64, maxBytes int) ([]byte, int64, error) {
+// internalLog reads the partitions of an internal topic this broker leads, for the
+// coordinator that owns the topic.
+type internalLog struct {
+	b     *Broker
+	topic string
+}
+
+func (l internalLog) partition(p int32) (*partition, error) {
+	part := l.b.rm.get(topicPartition{l.topic, p})
+	if part == nil {
+		return nil, kerr.NotLeaderForPartition
+	}
+	return part, nil
+}
+
+// Read reads up to the log end, not the high watermark, as Kafka's loaders do
+// (FetchIsolation.LOG_END): just after an election the new leader's high watermark can lag
+// behind records the old leader had acknowledged, and everything in the leader's log is what
+// the partition will hold.
+func (l internalLog) Read(p int32, offset int64, maxBytes int) ([]byte, int64, error) {
 	part, err := l.partition(p)
 	if err != nil {
 		return nil, -1, err
@@ -97,7 +108,8 @@ func (l offsetsLog) Read(p int32, offset int64, maxBytes int) ([]byte, int64, er
 	return data, end, err
 }
 
-func (l offsetsLog) LogStartOffset(p int32) (int64, error) {
+// LogStartOffset is the partition's first offset.
+func (l internalLog) LogStartOffset(p int32) (int64, error) {
 	part, err := l.partition(p)
 	if err != nil {
 		return -1, err

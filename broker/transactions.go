@@ -32,20 +32,12 @@ func (b *Broker) newTransactionCoordinator() *transaction.Coordinator {
 		RemoveExpiredIntervalMs:     b.cfg.TransactionRemoveExpiredTransactionCleanupIntervalMs,
 		TransactionalIDExpirationMs: int64(b.cfg.TransactionalIDExpirationMs),
 		OffsetsTopicNumPartitions:   b.cfg.OffsetsTopicNumPartitions,
-	}, txnStateLog{b}, b.txnMarkers, txnProducerIDs{b}, b.base)
+	}, txnStateLog{internalLog{b, transactionStateTopic}}, b.txnMarkers, txnProducerIDs{b}, b.base)
 }
 
 // txnStateLog implements transaction.Log over the __transaction_state partitions this broker
 // leads.
-type txnStateLog struct{ b *Broker }
-
-func (l txnStateLog) partition(p int32) (*partition, error) {
-	part := l.b.rm.get(topicPartition{transactionStateTopic, p})
-	if part == nil {
-		return nil, kerr.NotLeaderForPartition
-	}
-	return part, nil
-}
+type txnStateLog struct{ internalLog }
 
 func (l txnStateLog) Append(ctx context.Context, p int32, batch []byte) error {
 	part, err := l.partition(p)
@@ -57,31 +49,6 @@ func (l txnStateLog) Append(ctx context.Context, p int32, batch []byte) error {
 		return produceErr(err)
 	}
 	return part.awaitHW(ctx, res.LastOffset)
-}
-
-// Read reads up to the log end, not the high watermark, as Kafka's loader does
-// (FetchIsolation.LOG_END): just after an election the new leader's high watermark can lag
-// behind records the old leader had acknowledged, and everything in the leader's log is what
-// the partition will hold.
-func (l txnStateLog) Read(p int32, offset int64, maxBytes int) ([]byte, int64, error) {
-	part, err := l.partition(p)
-	if err != nil {
-		return nil, -1, err
-	}
-	end := part.log.LogEndOffset()
-	if offset >= end {
-		return nil, end, nil
-	}
-	data, err := part.log.Read(offset, maxBytes, end, true)
-	return data, end, err
-}
-
-func (l txnStateLog) LogStartOffset(p int32) (int64, error) {
-	part, err := l.partition(p)
-	if err != nil {
-		return -1, err
-	}
-	return part.log.LogStartOffset(), nil
 }
 
 // txnProducerIDs gives the coordinator this broker's producer id blocks.

@@ -32,7 +32,7 @@ func TestTxnOffsetCommitThroughMarkers(t *testing.T) {
 	um.TopicStates = append(um.TopicStates, ts)
 	b.meta.apply(um)
 
-	b.groups = group.New(group.Config{BrokerID: b.cfg.BrokerID, OffsetsTopicNumPartitions: 1}, offsetsLog{b}, zerolog.Nop())
+	b.groups = group.New(group.Config{BrokerID: b.cfg.BrokerID, OffsetsTopicNumPartitions: 1}, newOffsetsLog(b), zerolog.Nop())
 	t.Cleanup(b.groups.Close)
 	b.txnCompletion = b.groups.CompleteTxn
 	b.groups.BecomeLeader(0, 0)

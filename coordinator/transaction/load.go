@@ -5,6 +5,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/klassik/klassik/internal/backoff"
 	"github.com/klassik/klassik/record"
 )
 
@@ -15,26 +16,14 @@ import (
 // until the partition is resigned or the coordinator closes.
 func (c *Coordinator) loadPartition(ctx context.Context, p int32, st *partitionState) {
 	start := time.Now()
-	backoff := 100 * time.Millisecond
-	var states map[string]snapshot
-	for {
-		var err error
+	bo := backoff.New(100*time.Millisecond, 5*time.Second)
+	states, err := c.readPartition(ctx, p)
+	for err != nil {
+		c.logger.Warn().Err(err).Int32("partition", p).Int("attempt", bo.Attempts()+1).Msg("loading __transaction_state partition failed; retrying")
+		if bo.Wait(ctx) != nil {
+			return // resigned or closed
+		}
 		states, err = c.readPartition(ctx, p)
-		if err == nil {
-			break
-		}
-		if ctx.Err() != nil {
-			return
-		}
-		c.logger.Warn().Err(err).Int32("partition", p).Dur("retry_in", backoff).Msg("loading __transaction_state partition failed")
-		t := time.NewTimer(backoff)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return
-		case <-t.C:
-		}
-		backoff = min(2*backoff, 5*time.Second)
 	}
 
 	c.mu.Lock()
