@@ -182,9 +182,11 @@ func dumpFile(path string, o dumpOptions, rep *dumpReport, stdout, stderr io.Wri
 		return err
 	}
 	logPath := filepath.Join(filepath.Dir(path), strings.SplitN(name, ".", 2)[0]+".log")
-	logData, err := readAtMost(logPath, 1<<31-1)
-	if err != nil {
-		return err
+	var logData []byte
+	if !o.sanityOnly { // the sanity check reads the index alone
+		if logData, err = readAtMost(logPath, 1<<31-1); err != nil {
+			return err
+		}
 	}
 	if suffix == ".index" {
 		return dumpOffsetIndex(stdout, path, abs, base, data, logData, o, rep)
