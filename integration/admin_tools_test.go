@@ -97,7 +97,7 @@ func TestAdminTools(t *testing.T) {
 			t.Fatalf("broker-api-versions: no %q in\n%s", head, out)
 		}
 		block := out[i : i+strings.Index(out[i:], "\n)\n")]
-		for _, w := range []string{"\tProduce(0): 0 to ", "\tElectLeaders(43): 0 to 2 [usable: 2],", "\tDescribeLogDirs(35): "} {
+		for _, w := range []string{"\tProduce(0): 3 to 9 [usable: 9],", "\tElectLeaders(43): 0 to 2 [usable: 2],", "\tDescribeLogDirs(35): "} {
 			if !strings.Contains(block, w) {
 				t.Fatalf("broker-api-versions broker %d: no %q in\n%s", b.ID, w, block)
 			}
