@@ -82,7 +82,9 @@ FUZZ_TARGETS := \
 	./coordinator/group/:FuzzLoadBatches \
 	./coordinator/transaction/:FuzzReplay \
 	./coordinator/transaction/:FuzzDecodeValue \
-	./broker/:FuzzValidateTopicConfig
+	./broker/:FuzzValidateTopicConfig \
+	./cmd/klassik/tools/:FuzzDumpLog \
+	./cmd/klassik/tools/:FuzzDumpIndexes
 # A count, not a duration: a duration-bounded run can end in "context deadline exceeded" when a
 # worker is busy at the deadline on a loaded machine, which is not a finding.
 FUZZSMOKE ?= 30000x

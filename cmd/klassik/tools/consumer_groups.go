@@ -169,7 +169,7 @@ func writeOffsetsTable(w io.Writer, rows []offsetRow) {
 		}
 		lag := missingCol
 		if r.hasCurrent && r.hasLogEn {
-			lag = strconv.FormatInt(max(0, r.LogEnd-r.Current), 10)
+			lag = strconv.FormatInt(r.LogEnd-r.Current, 10) // unclamped, as getLag
 		}
 		line(r.Group, orDash(r.Topic), part, optInt(r.hasCurrent, r.Current), optInt(r.hasLogEn, r.LogEnd), lag, orDash(r.ConsumerID), orDash(r.Host), orDash(r.ClientID))
 	}

@@ -11,11 +11,18 @@
 //	klassik producer-perf-test  kafka-producer-perf-test.sh   (ProducerPerformance)
 //	klassik consumer-perf-test  kafka-consumer-perf-test.sh   (ConsumerPerformance)
 //	klassik transactions        kafka-transactions.sh         (TransactionsCommand)
+//	klassik leader-election     kafka-leader-election.sh      (LeaderElectionCommand)
+//	klassik log-dirs            kafka-log-dirs.sh             (LogDirsCommand)
+//	klassik delete-records      kafka-delete-records.sh       (DeleteRecordsCommand)
+//	klassik get-offsets         kafka-get-offsets.sh          (GetOffsetShell)
+//	klassik broker-api-versions kafka-broker-api-versions.sh  (BrokerApiVersionsCommand)
+//	klassik dump-log            kafka-dump-log.sh             (DumpLogSegments)
 //	klassik healthcheck         (none: a Metadata probe for container healthchecks)
 //
 // The tools speak only the Kafka protocol (through franz-go's kgo and kadm) and, for
-// zookeeper-shell, the ZooKeeper protocol (go-zookeeper); they import no other klassik
-// package, so they work against any Kafka cluster. Only the --bootstrap-server forms are
+// zookeeper-shell, the ZooKeeper protocol (go-zookeeper); dump-log reads segment files
+// directly through package record, the one decoder of record bytes. They import no other
+// klassik package, so they work against any Kafka cluster and its files. Only the --bootstrap-server forms are
 // supported: the --zookeeper forms that Kafka removed in 3.0 are not.
 //
 // Every command writes to the writers it is given and returns an exit code, so it can be
@@ -44,6 +51,12 @@ func Commands() []Command {
 		{"producer-perf-test", "measure producer throughput and latency (kafka-producer-perf-test.sh)", runProducerPerfTest},
 		{"consumer-perf-test", "measure consumer throughput (kafka-consumer-perf-test.sh)", runConsumerPerfTest},
 		{"transactions", "list, describe transactions and producers, abort hanging transactions (kafka-transactions.sh)", runTransactions},
+		{"leader-election", "elect the preferred (or, unclean, any live) replica as leader (kafka-leader-election.sh)", runLeaderElection},
+		{"log-dirs", "describe the log directories of brokers as JSON (kafka-log-dirs.sh)", runLogDirs},
+		{"delete-records", "delete records up to an offset per partition (kafka-delete-records.sh)", runDeleteRecords},
+		{"get-offsets", "print the offsets of partitions at a time: earliest, latest, ... (kafka-get-offsets.sh)", runGetOffsets},
+		{"broker-api-versions", "print the API versions each broker supports (kafka-broker-api-versions.sh)", runBrokerAPIVersions},
+		{"dump-log", "print the batches and records of segment and index files (kafka-dump-log.sh)", runDumpLog},
 		{"healthcheck", "exit 0 if a broker answers a Metadata request (for container healthchecks)", runHealthcheck},
 	}
 }
