@@ -97,7 +97,7 @@ func TestAdminTools(t *testing.T) {
 			t.Fatalf("broker-api-versions: no %q in\n%s", head, out)
 		}
 		block := out[i : i+strings.Index(out[i:], "\n)\n")]
-		for _, w := range []string{"\tProduce(0): 3 to 9 [usable: 9],", "\tElectLeaders(43): 0 to 2 [usable: 2],", "\tDescribeLogDirs(35): "} {
+		for _, w := range []string{"\tProduce(0): 0 to 9 [usable: 9],", "\tElectLeaders(43): 0 to 2 [usable: 2],", "\tDescribeLogDirs(35): "} {
 			if !strings.Contains(block, w) {
 				t.Fatalf("broker-api-versions broker %d: no %q in\n%s", b.ID, w, block)
 			}
@@ -174,11 +174,15 @@ func TestAdminTools(t *testing.T) {
 	if !strings.Contains(out, "Successfully completed leader election (PREFERRED) for partitions ") || !strings.Contains(out, strings.Join(names, ", ")) {
 		t.Fatalf("leader-election --all-topic-partitions: want %v elected:\n%s", names, out)
 	}
-	for p, want := range preferred {
-		if l := leaderOf(t, c, topic, p); l != want {
-			t.Fatalf("%s-%d led by %d after the election, want the preferred replica %d", topic, p, l, want)
+	// The election is done in ZooKeeper when the tool returns; the metadata follows.
+	eventually(t, 15*time.Second, func() error {
+		for p, want := range preferred {
+			if l := leaderOf(t, c, topic, p); l != want {
+				return fmt.Errorf("%s-%d led by %d after the election, want the preferred replica %d", topic, p, l, want)
+			}
 		}
-	}
+		return nil
+	})
 	jf := filepath.Join(t.TempDir(), "election.json")
 	if err := os.WriteFile(jf, fmt.Appendf(nil, `{"partitions":[{"topic":%q,"partition":%d}]}`, topic, mine[0]), 0o644); err != nil {
 		t.Fatal(err)
