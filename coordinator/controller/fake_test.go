@@ -28,7 +28,7 @@ type fakeZK struct {
 	states      map[tp]zkclient.PartitionState
 	deletions   map[string]bool
 	isrNotes    []tp
-	reassign    map[tp][]int32 // /admin/reassign_partitions; nil when absent
+	reassign    map[tp][]int32             // /admin/reassign_partitions; nil when absent
 	assignments []zkclient.TopicAssignment // every fenced topic znode write, in order
 	markersGone []string
 	resigned    int
