@@ -10,6 +10,7 @@
 //	klassik zookeeper-shell     zookeeper-shell.sh            (ZooKeeper's ZooKeeperMain)
 //	klassik producer-perf-test  kafka-producer-perf-test.sh   (ProducerPerformance)
 //	klassik consumer-perf-test  kafka-consumer-perf-test.sh   (ConsumerPerformance)
+//	klassik reassign-partitions kafka-reassign-partitions.sh  (ReassignPartitionsCommand)
 //	klassik healthcheck         (none: a Metadata probe for container healthchecks)
 //
 // The tools speak only the Kafka protocol (through franz-go's kgo and kadm) and, for
@@ -42,6 +43,7 @@ func Commands() []Command {
 		{"zookeeper-shell", "run ZooKeeper shell commands: ls, get, stat, ... (zookeeper-shell.sh)", runZookeeperShell},
 		{"producer-perf-test", "measure producer throughput and latency (kafka-producer-perf-test.sh)", runProducerPerfTest},
 		{"consumer-perf-test", "measure consumer throughput (kafka-consumer-perf-test.sh)", runConsumerPerfTest},
+		{"reassign-partitions", "generate, execute, verify or cancel partition reassignments (kafka-reassign-partitions.sh)", runReassignPartitions},
 		{"healthcheck", "exit 0 if a broker answers a Metadata request (for container healthchecks)", runHealthcheck},
 	}
 }
