@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -51,6 +52,35 @@ func createTopicAssigned(t *testing.T, c *Cluster, topic string, assignment [][]
 	c.WaitForFullISR(t, 60*time.Second)
 }
 
+// pauseFetch stops broker id's replica fetcher for d (the pause-fetch fault), so a new
+// replica cannot catch up while the test looks at the reassignment in flight; resumeFetch
+// ends it. The brokers need ClassroomBrokers (the fault endpoints on metrics.listener, whose
+// port the broker registers as jmx_port).
+func faultPost(t *testing.T, c *Cluster, id int32, what string) {
+	t.Helper()
+	data, _ := c.ZKGet(t, fmt.Sprintf("/brokers/ids/%d", id))
+	var reg struct {
+		JMXPort int `json:"jmx_port"`
+	}
+	if err := json.Unmarshal(data, &reg); err != nil || reg.JMXPort <= 0 {
+		t.Fatalf("broker %d registration %q: no metrics port (%v)", id, data, err)
+	}
+	resp, err := http.Post(fmt.Sprintf("http://127.0.0.1:%d/klassik/faults/%s", reg.JMXPort, what), "text/plain", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		t.Fatalf("POST %s to broker %d: %s", what, id, resp.Status)
+	}
+}
+
+func pauseFetch(t *testing.T, c *Cluster, id int32) {
+	faultPost(t, c, id, "pause-fetch?duration_ms=120000")
+}
+
+func resumeFetch(t *testing.T, c *Cluster, id int32) { faultPost(t, c, id, "resume-fetch") }
+
 // topicZnode is /brokers/topics/<t> as Kafka writes it.
 type topicZnode struct {
 	Partitions map[string][]int32 `json:"partitions"`
@@ -71,7 +101,13 @@ func readTopicZnode(t *testing.T, c *Cluster, topic string) topicZnode {
 // reassignTool runs `klassik reassign-partitions args...` and returns its stdout and stderr.
 func reassignTool(t *testing.T, c *Cluster, args ...string) (string, string, int) {
 	t.Helper()
-	cmd := exec.Command(klassikBin, append([]string{"reassign-partitions", "--bootstrap-server", c.BootstrapServers()}, args...)...)
+	var seeds []string
+	for _, b := range c.Brokers() {
+		if b.Running() {
+			seeds = append(seeds, b.Addr())
+		}
+	}
+	cmd := exec.Command(klassikBin, append([]string{"reassign-partitions", "--bootstrap-server", strings.Join(seeds, ",")}, args...)...)
 	var out, errb strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
@@ -129,11 +165,11 @@ func waitReassigned(t *testing.T, c *Cluster, topic string, plan map[int32][]int
 }
 
 // TestReassignOntoFourthBroker grows a topic onto broker 4 while an idempotent acks=all
-// producer runs: the plan is in ZooKeeper while the new replicas catch up (broker 4 is
-// frozen meanwhile, so the test sees it), the new assignment after; nothing acknowledged is
+// producer runs: the plan is in ZooKeeper while the new replicas catch up (broker 4's
+// fetcher is paused meanwhile, so the test sees it), the new assignment after; nothing acknowledged is
 // lost, and broker 4's logs hold the same bytes as the other replicas'.
 func TestReassignOntoFourthBroker(t *testing.T) {
-	c := NewCluster(t, Brokers(4))
+	c := NewCluster(t, Brokers(4), ClassroomBrokers())
 	c.WaitForBrokers(4)
 	const topic = "grow"
 	createTopicAssigned(t, c, topic, [][]int32{{1, 2, 3}, {2, 3, 1}, {3, 1, 2}})
@@ -142,7 +178,7 @@ func TestReassignOntoFourthBroker(t *testing.T) {
 
 	plan := map[int32][]int32{0: {4, 2, 3}, 1: {2, 4, 1}, 2: {3, 1, 4}}
 	file, _ := writePlan(t, plan, topic)
-	c.FreezeBroker(4)
+	pauseFetch(t, c, 4)
 	start := time.Now()
 	out, errOut, code := reassignTool(t, c, "--execute", "--reassignment-json-file", file)
 	if code != 0 {
@@ -157,7 +193,7 @@ func TestReassignOntoFourthBroker(t *testing.T) {
 	if out != wantOut {
 		t.Fatalf("--execute printed:\n%s\nwant:\n%s", out, wantOut)
 	}
-	// While broker 4 cannot fetch: RS = TRS + ORS with adding [4] and removing the replaced one.
+	// While broker 4 does not fetch: RS = TRS + ORS with adding [4] and removing the replaced one.
 	z := readTopicZnode(t, c, topic)
 	if !slices.Equal(z.Partitions["0"], []int32{4, 2, 3, 1}) || !slices.Equal(z.Adding["0"], []int32{4}) || !slices.Equal(z.Removing["0"], []int32{1}) {
 		t.Fatalf("topic znode while reassigning: %+v", z)
@@ -171,11 +207,12 @@ func TestReassignOntoFourthBroker(t *testing.T) {
 	if !strings.Contains(out, "Current partition reassignments:\ngrow-0: replicas: 4,2,3,1. adding: 4. removing: 1.\n") {
 		t.Fatalf("--list:\n%s", out)
 	}
-	c.ThawBroker(4)
+	resumeFetch(t, c, 4)
+	resumed := time.Now()
 
 	waitReassigned(t, c, topic, plan, 90*time.Second)
-	took := time.Since(start)
-	t.Logf("reassignment of 3 partitions onto broker 4 completed %v after --execute (broker 4 frozen for part of it)", took.Round(time.Millisecond))
+	t.Logf("reassignment of 3 partitions (%d records acknowledged so far) onto broker 4 completed %v after broker 4 resumed fetching (%v after --execute)",
+		chk.Acked(), time.Since(resumed).Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
 	out, _, _ = reassignTool(t, c, "--verify", "--reassignment-json-file", file)
 	if want := "Status of partition reassignment:\nReassignment of partition grow-0 is completed.\n" +
 		"Reassignment of partition grow-1 is completed.\nReassignment of partition grow-2 is completed.\n"; out != want {
@@ -225,7 +262,7 @@ func TestReassignOntoFourthBroker(t *testing.T) {
 // waits for its new replica; the next controller reads adding/removing from the topic znode
 // (Kafka's initializePartitionReassignments) and completes it.
 func TestReassignAcrossControllerKill(t *testing.T) {
-	c := NewCluster(t, Brokers(4))
+	c := NewCluster(t, Brokers(4), ClassroomBrokers())
 	c.WaitForBrokers(4)
 	ctl := c.WaitForController(t)
 	// The new broker is one that is not the controller; the target leaves the controller out,
@@ -248,7 +285,7 @@ func TestReassignAcrossControllerKill(t *testing.T) {
 	plan := map[int32][]int32{0: others, 1: others}
 	file, _ := writePlan(t, plan, topic)
 
-	c.FreezeBroker(newBroker)
+	pauseFetch(t, c, newBroker)
 	if out, errOut, code := reassignTool(t, c, "--execute", "--reassignment-json-file", file); code != 0 {
 		t.Fatalf("--execute: exit %d\n%s%s", code, out, errOut)
 	}
@@ -257,7 +294,7 @@ func TestReassignAcrossControllerKill(t *testing.T) {
 	}
 	killed := time.Now()
 	c.KillBroker(ctl)
-	c.ThawBroker(newBroker)
+	resumeFetch(t, c, newBroker)
 	waitReassigned(t, c, topic, plan, 120*time.Second)
 	t.Logf("reassignment completed %v after the controller (broker %d) was killed; new controller %d",
 		time.Since(killed).Round(time.Millisecond), ctl, c.WaitForController(t))
@@ -267,14 +304,14 @@ func TestReassignAcrossControllerKill(t *testing.T) {
 // (ORS = RS - adding) and deletes what the new replica had; the legacy
 // /admin/reassign_partitions znode starts a reassignment and is deleted once it is done.
 func TestReassignCancel(t *testing.T) {
-	c := NewCluster(t, Brokers(4))
+	c := NewCluster(t, Brokers(4), ClassroomBrokers())
 	c.WaitForBrokers(4)
 	const topic = "cancel-me"
 	createTopicAssigned(t, c, topic, [][]int32{{1, 2, 3}})
 	plan := map[int32][]int32{0: {4, 2, 3}}
 	file, _ := writePlan(t, plan, topic)
 
-	c.FreezeBroker(4)
+	pauseFetch(t, c, 4)
 	if out, errOut, code := reassignTool(t, c, "--execute", "--reassignment-json-file", file); code != 0 {
 		t.Fatalf("--execute: exit %d\n%s%s", code, out, errOut)
 	}
@@ -301,8 +338,8 @@ func TestReassignCancel(t *testing.T) {
 	if out, _, _ = reassignTool(t, c, "--list"); out != "No partition reassignments found.\n" {
 		t.Fatalf("--list:\n%s", out)
 	}
-	c.ThawBroker(4)
-	// Broker 4 gets its StopReplica(delete=true) once it runs again.
+	resumeFetch(t, c, 4)
+	// Broker 4 got a StopReplica(delete=true) for what it had.
 	dir := filepath.Join(c.Broker(4).LogDir(), topic+"-0")
 	eventually(t, 60*time.Second, func() error {
 		if _, err := os.Stat(dir); err == nil {
