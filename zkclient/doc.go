@@ -25,6 +25,8 @@
 //	/controller_epoch                             persistent            "1" — its zkVersion fences every controller write (ControllerEpochZNode)
 //	/admin/delete_topics/<t>                      persistent            empty (DeleteTopicsTopicZNode)
 //	/admin/preferred_replica_election             persistent            {"version":1,"partitions":[{"topic":"t","partition":0}]}
+//	/admin/reassign_partitions                    persistent            {"version":1,"partitions":[{"topic":"t","partition":0,"replicas":[1,2]}]}
+//	                                                                    (ReassignPartitionsZNode; removed by the controller once done)
 //	/config/topics/<t>                            persistent            {"version":1,"config":{"retention.ms":"1000"}} (ConfigEntityZNode)
 //	/config/{clients,users,brokers,ips}           persistent            parents of other config entities
 //	/config/changes/config_change_<seq>           persistent sequential {"version":2,"entity_path":"topics/<t>"}

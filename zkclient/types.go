@@ -150,12 +150,13 @@ const (
 	EventConfigChanged                             // children of /config/changes
 	EventPreferredReplicaElection                  // /admin/preferred_replica_election
 	EventLogDirEventNotification                   // children of /log_dir_event_notification
+	EventPartitionReassignment                     // /admin/reassign_partitions created, changed or deleted
 )
 
 var eventNames = [...]string{
 	"SessionExpired", "SessionEstablished", "Disconnected", "BrokersChanged", "ControllerChanged",
 	"TopicsChanged", "TopicDeletionsChanged", "PartitionsChanged", "IsrChangeNotification",
-	"ConfigChanged", "PreferredReplicaElection", "LogDirEventNotification",
+	"ConfigChanged", "PreferredReplicaElection", "LogDirEventNotification", "PartitionReassignment",
 }
 
 func (t EventType) String() string {

@@ -24,6 +24,8 @@ type outRequest struct {
 type laiEntry struct {
 	st       zkclient.PartitionState
 	replicas []int32
+	adding   []int32 // KIP-455: replicas being added by a reassignment
+	removing []int32 // replicas being removed
 	isNew    bool
 }
 
@@ -67,7 +69,8 @@ func (b *batch) addLeaderAndIsr(s *clusterState, brokers []int32, p tp, isNew bo
 			b.lai[id] = m
 		}
 		already := m[p].isNew
-		m[p] = laiEntry{st: st, replicas: slices.Clone(s.replicas(p)), isNew: isNew || already}
+		a := s.assignment(p)
+		m[p] = laiEntry{st: st, replicas: a.replicas, adding: a.adding, removing: a.removing, isNew: isNew || already}
 	}
 	b.addUpdateMetadata(s.brokerIDs(), p)
 }
@@ -162,8 +165,8 @@ func (s *clusterState) leaderAndIsrRequest(to zkclient.BrokerInfo, entries map[t
 		ps.ISR = slices.Clone(e.st.ISR)
 		ps.ZKVersion = e.st.ZkVersion
 		ps.Replicas = e.replicas
-		ps.AddingReplicas = []int32{}
-		ps.RemovingReplicas = []int32{}
+		ps.AddingReplicas = e.adding
+		ps.RemovingReplicas = e.removing
 		ps.IsNew = e.isNew
 		ps.LeaderRecoveryState = e.st.LeaderRecoveryState
 		req.TopicStates[n-1].PartitionStates = append(req.TopicStates[n-1].PartitionStates, ps)

@@ -138,6 +138,9 @@ func (c *Controller) onBrokerStartup(ids []int32) error {
 		}
 	}
 	err := c.triggerOnline(b)
+	if err == nil {
+		err = c.resumeReassignmentsFor(b, ids)
+	}
 	c.flush(b)
 	return err
 }

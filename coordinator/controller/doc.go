@@ -40,6 +40,13 @@
 //     every replica, and the replicas it answers KAFKA_STORAGE_ERROR for go offline (a
 //     LeaderAndIsr-response event): out of the ISR, new leaders elected (log_dir_failure.go).
 //   - ConfigChanged: retry offline partitions (unclean.leader.election.enable may be on now).
+//   - PartitionReassignment (/admin/reassign_partitions) and AlterPartitionReassignments /
+//     ListPartitionReassignments requests: KIP-455 reassignments (reassign.go lists Kafka's
+//     steps: RS = ORS + TRS with adding/removing replicas in the topic znode, new replicas
+//     started, TRS in the ISR awaited on ISR change notifications, a leader among TRS, the
+//     removed replicas stopped and deleted, the final assignment written). A new controller
+//     resumes the reassignments it finds in the topic znodes; a broker start resumes those
+//     that target it.
 //   - ControlledShutdown and ElectLeaders requests from the broker's API handlers, each with
 //     a reply channel.
 //   - the auto leader rebalance tick (auto.leader.rebalance.enable): preferred elections for
@@ -93,7 +100,8 @@
 //
 // # Not done
 //
-// Partition reassignment, log dir failure notifications, /admin/preferred_replica_election,
+// Replication throttles during reassignment, keeping a topic being reassigned from deletion,
+// log dir failure notifications, /admin/preferred_replica_election,
 // broker registration updates with an unchanged epoch, leader recovery state (KIP-704), and
 // waiting for StopReplica responses before a topic's znodes are removed.
 package controller

@@ -184,6 +184,9 @@ func (c *Controller) onControllerFailover(ce zkclient.ControllerEpoch) error {
 	if c.cfg.AutoLeaderRebalanceEnable {
 		c.rebalance = time.NewTicker(time.Duration(c.cfg.LeaderImbalanceCheckSeconds) * time.Second)
 	}
+	if err := c.initializePartitionReassignments(); err != nil {
+		return err
+	}
 	return c.processDeletions(deletions)
 }
 
@@ -239,9 +242,15 @@ func (c *Controller) loadTopic(st *clusterState, topic string) error {
 			a.TopicID = [16]byte{}
 		}
 	}
-	info := &topicInfo{id: a.TopicID, replicas: map[int32][]int32{}}
+	info := &topicInfo{id: a.TopicID, replicas: map[int32][]int32{}, adding: map[int32][]int32{}, removing: map[int32][]int32{}}
 	for p, r := range a.Partitions {
 		info.replicas[p] = slices.Clone(r)
+		// A reassignment in flight (KIP-455's adding_replicas/removing_replicas), resumed
+		// by initializePartitionReassignments.
+		if add, rem := a.AddingReplicas[p], a.RemovingReplicas[p]; len(add)+len(rem) > 0 {
+			info.adding[p], info.removing[p] = slices.Clone(add), slices.Clone(rem)
+			st.reassigning[tp{Topic: topic, Partition: p}] = true
+		}
 	}
 	st.topics[topic] = info
 	return nil

@@ -28,6 +28,8 @@ type fakeZK struct {
 	states      map[tp]zkclient.PartitionState
 	deletions   map[string]bool
 	isrNotes    []tp
+	reassign    map[tp][]int32             // /admin/reassign_partitions; nil when absent
+	assignments []zkclient.TopicAssignment // every fenced topic znode write, in order
 	markersGone []string
 	resigned    int
 	// badVersion, when set for a partition, changes the stored state (as a leader shrinking
@@ -254,6 +256,50 @@ func (f *fakeZK) DeleteTopicDeletionMarkers(_ zkclient.ControllerEpoch, topics [
 		delete(f.deletions, t)
 		f.markersGone = append(f.markersGone, t)
 	}
+	return nil
+}
+
+func (f *fakeZK) SetTopicAssignmentFenced(ce zkclient.ControllerEpoch, a zkclient.TopicAssignment) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if ce.ZkVersion != f.epoch.ZkVersion {
+		return zkclient.ErrNotController
+	}
+	if _, ok := f.topics[a.Topic]; !ok {
+		return zkclient.ErrNoNode
+	}
+	a.Partitions, a.AddingReplicas, a.RemovingReplicas = maps.Clone(a.Partitions), maps.Clone(a.AddingReplicas), maps.Clone(a.RemovingReplicas)
+	f.topics[a.Topic] = a
+	f.assignments = append(f.assignments, a)
+	return nil
+}
+
+func (f *fakeZK) PartitionReassignment(bool) (map[tp][]int32, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return maps.Clone(f.reassign), nil
+}
+
+func (f *fakeZK) SetPartitionReassignment(ce zkclient.ControllerEpoch, m map[tp][]int32) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if ce.ZkVersion != f.epoch.ZkVersion {
+		return zkclient.ErrNotController
+	}
+	if f.reassign == nil {
+		return zkclient.ErrNoNode
+	}
+	f.reassign = maps.Clone(m)
+	return nil
+}
+
+func (f *fakeZK) DeletePartitionReassignment(ce zkclient.ControllerEpoch) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if ce.ZkVersion != f.epoch.ZkVersion {
+		return zkclient.ErrNotController
+	}
+	f.reassign = nil
 	return nil
 }
 

@@ -36,6 +36,18 @@ func (c *Controller) handle(ev event) {
 			replyErr = ErrNotActive
 		}
 		e.reply <- electResult{codes: codes, err: replyErr}
+	case alterReassignEvent:
+		var results map[tp]ReassignmentResult
+		results, err = c.onAlterReassignments(e.reqs)
+		replyErr := err
+		if errors.Is(err, zkclient.ErrNotController) {
+			replyErr = ErrNotActive
+		}
+		e.reply <- alterReassignResult{results: results, err: replyErr}
+	case listReassignEvent:
+		var ongoing map[tp]OngoingReassignment
+		ongoing, err = c.onListReassignments(e.parts)
+		e.reply <- listReassignResult{ongoing: ongoing, err: err}
 	case retryOnlineEvent:
 		if c.active.Load() {
 			err = c.onRetryOnline()
@@ -103,6 +115,11 @@ func (c *Controller) handleZK(e zkclient.Event) error {
 		defer func() { c.cause = "" }()
 		b := newBatch()
 		err := c.triggerOnline(b)
+		c.flush(b)
+		return err
+	case zkclient.EventPartitionReassignment:
+		b := newBatch()
+		_, err := c.onZkPartitionReassignment(b)
 		c.flush(b)
 		return err
 	case zkclient.EventPreferredReplicaElection:

@@ -42,8 +42,13 @@ func (c *Controller) onIsrChangeNotification() error {
 	c.log.Debug().Int("partitions", len(changed)).Msg("ISR change notification")
 	b := newBatch()
 	b.addUpdateMetadata(st.brokerIDs(), changed...)
+	// Reassigning partitions whose target replicas are now all in the ISR finish (Kafka's
+	// PartitionReassignmentIsrChangeHandler).
+	c.cause = "partition reassignment: target replicas in the ISR"
+	defer func() { c.cause = "" }()
+	err = c.maybeCompleteReassignments(b, changed)
 	c.flush(b)
-	return nil
+	return err
 }
 
 // onElectLeaders is processReplicaLeaderElection for the admin API.

@@ -21,7 +21,9 @@ const (
 // topicInfo is one topic's assignment as read from /brokers/topics/<t>.
 type topicInfo struct {
 	id       [16]byte
-	replicas map[int32][]int32 // partition -> replicas in assignment order
+	replicas map[int32][]int32 // partition -> replicas in assignment order (RS: ORS + TRS while reassigning)
+	adding   map[int32][]int32 // partition -> replicas being added (KIP-455 adding_replicas)
+	removing map[int32][]int32 // partition -> replicas being removed (removing_replicas)
 }
 
 // clusterState is Kafka's ControllerContext: everything the active controller knows.
@@ -41,6 +43,9 @@ type clusterState struct {
 	// failed, by broker. Cleared when the broker fails or re-registers.
 	offlineDirs map[int32]map[tp]bool
 	deleting    map[string]bool // topics queued for deletion
+	// reassigning is Kafka's partitionsBeingReassigned: partitions whose reassignment
+	// started and has not completed (their adding/removing replicas are in topics).
+	reassigning map[tp]bool
 }
 
 func newClusterState(controllerID int32, epoch zkclient.ControllerEpoch) *clusterState {
@@ -54,6 +59,7 @@ func newClusterState(controllerID int32, epoch zkclient.ControllerEpoch) *cluste
 		offline:      map[tp]bool{},
 		offlineDirs:  map[int32]map[tp]bool{},
 		deleting:     map[string]bool{},
+		reassigning:  map[tp]bool{},
 	}
 }
 

@@ -186,6 +186,7 @@ func (c *Controller) removeTopicState(topic string) {
 	for _, p := range c.st.topicPartitions(topic) {
 		delete(c.st.leadership, p)
 		delete(c.st.offline, p)
+		delete(c.st.reassigning, p)
 	}
 	delete(c.st.topics, topic)
 	delete(c.st.deleting, topic)

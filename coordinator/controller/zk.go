@@ -31,6 +31,14 @@ type ZK interface {
 	IsrChangeNotifications(watch bool) ([]zkclient.TopicPartition, error)
 	TopicDeletions(watch bool) ([]string, error)
 	DeleteTopic(ce zkclient.ControllerEpoch, topic string) error
+
+	// Reassignment (reassign.go): the fenced write of a topic's assignment with its adding
+	// and removing replicas, and the legacy /admin/reassign_partitions znode (nil when absent;
+	// with watch, watched for creation, change and deletion).
+	SetTopicAssignmentFenced(ce zkclient.ControllerEpoch, a zkclient.TopicAssignment) error
+	PartitionReassignment(watch bool) (map[zkclient.TopicPartition][]int32, error)
+	SetPartitionReassignment(ce zkclient.ControllerEpoch, m map[zkclient.TopicPartition][]int32) error
+	DeletePartitionReassignment(ce zkclient.ControllerEpoch) error
 }
 
 // TopicDeletionMarkerRemover is an optional extension of ZK: removing

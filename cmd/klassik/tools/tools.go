@@ -17,6 +17,7 @@
 //	klassik get-offsets         kafka-get-offsets.sh          (GetOffsetShell)
 //	klassik broker-api-versions kafka-broker-api-versions.sh  (BrokerApiVersionsCommand)
 //	klassik dump-log            kafka-dump-log.sh             (DumpLogSegments)
+//	klassik reassign-partitions kafka-reassign-partitions.sh  (ReassignPartitionsCommand)
 //	klassik healthcheck         (none: a Metadata probe for container healthchecks)
 //
 // The tools speak only the Kafka protocol (through franz-go's kgo and kadm) and, for
@@ -57,6 +58,7 @@ func Commands() []Command {
 		{"get-offsets", "print the offsets of partitions at a time: earliest, latest, ... (kafka-get-offsets.sh)", runGetOffsets},
 		{"broker-api-versions", "print the API versions each broker supports (kafka-broker-api-versions.sh)", runBrokerAPIVersions},
 		{"dump-log", "print the batches and records of segment and index files (kafka-dump-log.sh)", runDumpLog},
+		{"reassign-partitions", "generate, execute, verify or cancel partition reassignments (kafka-reassign-partitions.sh)", runReassignPartitions},
 		{"healthcheck", "exit 0 if a broker answers a Metadata request (for container healthchecks)", runHealthcheck},
 	}
 }
