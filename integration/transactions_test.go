@@ -75,6 +75,7 @@ func TestTransactionsFranzGo(t *testing.T) {
 	t.Logf("the fenced producer's commit: %v", err)
 
 	// What kafka-transactions.sh shows of it: klassik transactions list and describe.
+	waitTxnState(ctx, t, c, txnID, "CompleteCommit")
 	list := runTool(t, 60*time.Second, "", klassikBin, "transactions", "--bootstrap-server", c.BootstrapServers(), "list")
 	if !strings.Contains(list, txnID) || !strings.Contains(list, "CompleteCommit") {
 		t.Errorf("klassik transactions list does not show %s as CompleteCommit:\n%s", txnID, list)
@@ -242,14 +243,7 @@ func TestTransactionVerification(t *testing.T) {
 	if err := p.EndTransaction(ctx, kgo.TryCommit); err != nil {
 		t.Fatal(err)
 	}
-	described, err := c.Admin(t).DescribeTransactions(ctx, txnID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, ok := described[txnID]
-	if !ok || d.State != "CompleteCommit" {
-		t.Fatalf("DescribeTransactions: %+v", described)
-	}
+	d := waitTxnState(ctx, t, c, txnID, "CompleteCommit")
 
 	// The same producer id and epoch, a transactional batch, no AddPartitionsToTxn first.
 	raw, err := DialRaw(c.Broker(leaderOf(t, c, topic, 0)).Addr())
@@ -287,4 +281,23 @@ func TestTransactionVerification(t *testing.T) {
 	if lso.Offset != hw.Offset {
 		t.Fatalf("last stable offset %d, high watermark %d: a transaction hangs", lso.Offset, hw.Offset)
 	}
+}
+
+// waitTxnState waits until DescribeTransactions shows txnID in state. EndTxn answers once the
+// coordinator has written PrepareCommit or PrepareAbort; the Complete state follows the markers.
+func waitTxnState(ctx context.Context, t *testing.T, c *Cluster, txnID, state string) kadm.DescribedTransaction {
+	t.Helper()
+	var d kadm.DescribedTransaction
+	eventually(t, 30*time.Second, func() error {
+		described, err := c.Admin(t).DescribeTransactions(ctx, txnID)
+		if err != nil {
+			return err
+		}
+		var ok bool
+		if d, ok = described[txnID]; !ok || d.State != state {
+			return fmt.Errorf("DescribeTransactions of %s: %+v, want state %s", txnID, described, state)
+		}
+		return nil
+	})
+	return d
 }
