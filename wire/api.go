@@ -6,6 +6,7 @@ package wire
 import (
 	"context"
 	"net"
+	"sync/atomic"
 
 	"github.com/rs/zerolog"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -43,12 +44,34 @@ func (r *Request) Release() {
 }
 
 // ConnInfo describes the connection a request came on. It is shared by all requests of a
-// connection and must not be modified.
+// connection; its fields must not be modified, and the principal changes only through
+// SetPrincipal.
 type ConnInfo struct {
 	ID         uint64
 	RemoteAddr net.Addr
 	LocalAddr  net.Addr
 	Listener   string // the listener name, e.g. "PLAINTEXT"
+
+	principal atomic.Pointer[string]
+}
+
+// AnonymousPrincipal is the principal of a connection nobody authenticated, as Kafka names it.
+const AnonymousPrincipal = "User:ANONYMOUS"
+
+// Principal is the Kafka principal of the connection ("User:alice"): the one authentication
+// established (SASL, or a client certificate on an SSL listener), AnonymousPrincipal before
+// that and on PLAINTEXT listeners, as in Kafka.
+func (c *ConnInfo) Principal() string {
+	if p := c.principal.Load(); p != nil {
+		return *p
+	}
+	return AnonymousPrincipal
+}
+
+// SetPrincipal records who authenticated on the connection (the SASL exchange, a TLS
+// handshake with a client certificate).
+func (c *ConnInfo) SetPrincipal(principal string) {
+	c.principal.Store(&principal)
 }
 
 // Handler serves requests. It returns the response body (nil for a Produce with acks=0,
