@@ -52,10 +52,17 @@ type Manager struct {
 	logger   zerolog.Logger
 	defaults Config
 
-	mu     sync.Mutex
-	dirs   []*logDir
-	logs   map[TopicPartition]*managedLog
-	closed bool
+	// mu guards the maps and the dirs' bookkeeping, and is never held across disk I/O that
+	// can wait on writeback (an fsync, a flush of every log): the LeaderAndIsr and StopReplica
+	// handlers take it, and a minute's flush behind it once held back every new partition.
+	mu       sync.Mutex
+	dirs     []*logDir
+	logs     map[TopicPartition]*managedLog
+	creating map[TopicPartition]chan struct{} // logs being made outside mu; closed when done
+	closed   bool
+
+	ckmu    sync.Mutex     // serializes checkpoint file writes; taken before mu
+	deletes sync.WaitGroup // removals of renamed -delete folders still running
 
 	failures chan string // LogDirFailures: one slot per dir, each dir sent once
 }
@@ -78,7 +85,7 @@ type managedLog struct {
 // Folders ending in -delete are removed.
 func OpenManager(fsys FS, dirs []string, defaults Config, logger zerolog.Logger) (*Manager, error) {
 	m := &Manager{fsys: fsys, logger: logger, defaults: defaults, logs: map[TopicPartition]*managedLog{},
-		failures: make(chan string, len(dirs))}
+		creating: map[TopicPartition]chan struct{}{}, failures: make(chan string, len(dirs))}
 	for _, d := range dirs {
 		if err := m.openDir(filepath.Clean(d)); err != nil {
 			m.abort()
@@ -194,20 +201,34 @@ func (m *Manager) Get(tp TopicPartition) *Log {
 }
 
 // GetOrCreate returns the log of tp, creating it in the folder with the fewest partitions.
-// An existing log keeps its configuration (use SetConfig to change it).
+// An existing log keeps its configuration (use SetConfig to change it). The folder is made
+// and synced without holding the manager's lock, so one slow fsync delays only this
+// partition; a second caller for the same partition waits for the first.
 func (m *Manager) GetOrCreate(tp TopicPartition, cfg Config) (*Log, error) {
 	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.closed {
-		return nil, ErrClosed
-	}
-	if ml := m.logs[tp]; ml != nil {
-		return ml.log, nil
+	for {
+		if m.closed {
+			m.mu.Unlock()
+			return nil, ErrClosed
+		}
+		if ml := m.logs[tp]; ml != nil {
+			m.mu.Unlock()
+			return ml.log, nil
+		}
+		busy, ok := m.creating[tp]
+		if !ok {
+			break
+		}
+		m.mu.Unlock()
+		<-busy
+		m.mu.Lock()
 	}
 	if len(m.dirs) == 0 {
+		m.mu.Unlock()
 		return nil, errors.New("logstore: no log dirs")
 	}
 	if tp.Topic == "" || tp.Partition < 0 || strings.ContainsAny(tp.Topic, "/\\") {
+		m.mu.Unlock()
 		return nil, fmt.Errorf("logstore: invalid partition %q %d", tp.Topic, tp.Partition)
 	}
 	var d *logDir
@@ -217,26 +238,52 @@ func (m *Manager) GetOrCreate(tp TopicPartition, cfg Config) (*Log, error) {
 		}
 	}
 	if d == nil {
+		m.mu.Unlock()
 		return nil, &StorageError{Dir: strings.Join(m.dirPaths(), ","), Op: "create", Err: errors.New("every log dir is offline")}
 	}
-	full := filepath.Join(d.path, LogDirName(tp))
-	if err := m.fsys.MkdirAll(full, 0o755); err != nil {
-		m.failDir(d, err)
-		return nil, &StorageError{Dir: d.path, Op: "create", Err: err}
+	d.n++ // reserved, so that concurrent creations spread over the dirs
+	done := make(chan struct{})
+	m.creating[tp] = done
+	m.mu.Unlock()
+
+	l, err := m.createLog(d.path, tp, cfg)
+
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.creating, tp)
+	close(done)
+	if err == nil && (m.closed || d.offline) {
+		l.closeNoFlush()
+		err = ErrClosed
+		if d.offline {
+			err = errors.New("the log dir went offline")
+		}
 	}
-	if err := m.fsys.SyncDir(d.path); err != nil {
-		m.failDir(d, err)
-		return nil, &StorageError{Dir: d.path, Op: "create", Err: err}
-	}
-	l, err := openLog(m.fsys, full, tp, cfg, openOptions{logStart: -1}, m.logger)
 	if err != nil {
+		if !d.offline {
+			d.n--
+		}
+		if errors.Is(err, ErrClosed) {
+			return nil, err
+		}
 		m.failDir(d, err)
 		return nil, &StorageError{Dir: d.path, Op: "create", Err: err}
 	}
 	l.onIOError = m.ioErrorHook(d)
 	m.logs[tp] = &managedLog{log: l, dir: d}
-	d.n++
 	return l, nil
+}
+
+// createLog makes tp's folder in dir durable and opens its empty log; no lock held.
+func (m *Manager) createLog(dir string, tp TopicPartition, cfg Config) (*Log, error) {
+	full := filepath.Join(dir, LogDirName(tp))
+	if err := m.fsys.MkdirAll(full, 0o755); err != nil {
+		return nil, err
+	}
+	if err := m.fsys.SyncDir(dir); err != nil {
+		return nil, err
+	}
+	return openLog(m.fsys, full, tp, cfg, openOptions{logStart: -1}, m.logger)
 }
 
 func (m *Manager) dirPaths() []string {
@@ -274,8 +321,9 @@ func (m *Manager) All() map[TopicPartition]*Log {
 }
 
 // Delete closes and removes the log of tp: it is renamed to
-// <topic>-<partition>.<uuid>-delete first, as Kafka does, then removed. A missing log is no
-// error.
+// <topic>-<partition>.<uuid>-delete at once, as Kafka does, and the renamed folder is synced
+// and removed in the background (a folder left behind by a crash is removed at the next
+// start). A missing log is no error.
 func (m *Manager) Delete(tp TopicPartition) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -293,54 +341,83 @@ func (m *Manager) Delete(tp TopicPartition) error {
 	if err := m.fsys.Rename(from, to); err != nil {
 		return err
 	}
-	if err := m.fsys.SyncDir(ml.dir.path); err != nil {
-		return err
-	}
-	return m.fsys.RemoveAll(to)
+	m.deletes.Add(1)
+	go func() {
+		defer m.deletes.Done()
+		err := errors.Join(m.fsys.SyncDir(ml.dir.path), m.fsys.RemoveAll(to))
+		if err != nil {
+			m.logger.Warn().Err(err).Str("dir", to).Msg("removing a deleted log; the next start removes what is left")
+		}
+	}()
+	return nil
 }
 
 // Checkpoint flushes every log and writes each folder's recovery-point and log-start
-// checkpoint files.
+// checkpoint files. The flushes run without the manager's lock (each under its own log's),
+// so partitions can be created and deleted meanwhile.
 func (m *Manager) Checkpoint() error {
+	var errs []error
+	for tp, l := range m.All() {
+		if err := l.Flush(); err != nil && !errors.Is(err, ErrClosed) {
+			errs = append(errs, fmt.Errorf("logstore: flushing %s: %w", LogDirName(tp), err))
+		}
+	}
+	m.ckmu.Lock()
+	defer m.ckmu.Unlock()
 	m.mu.Lock()
-	defer m.mu.Unlock()
 	if m.closed {
+		m.mu.Unlock()
 		return ErrClosed
 	}
-	return m.checkpointLocked(true)
+	files := m.gatherCheckpointsLocked()
+	m.mu.Unlock()
+	return errors.Join(append(errs, m.writeCheckpoints(files))...)
 }
 
-func (m *Manager) checkpointLocked(flush bool) error {
-	var errs []error
-	rps := map[*logDir]map[TopicPartition]int64{}
-	lss := map[*logDir]map[TopicPartition]int64{}
-	cps := map[*logDir]map[TopicPartition]int64{}
+// dirCheckpoints is what one online log dir's checkpoint files are to hold.
+type dirCheckpoints struct {
+	d                 *logDir
+	rps, lss, cleaned map[TopicPartition]int64
+}
+
+func (m *Manager) gatherCheckpointsLocked() []dirCheckpoints {
+	per := map[*logDir]*dirCheckpoints{}
+	var out []dirCheckpoints
 	for _, d := range m.dirs {
-		rps[d], lss[d], cps[d] = map[TopicPartition]int64{}, map[TopicPartition]int64{}, map[TopicPartition]int64{}
+		if !d.offline {
+			per[d] = &dirCheckpoints{d: d, rps: map[TopicPartition]int64{}, lss: map[TopicPartition]int64{}, cleaned: map[TopicPartition]int64{}}
+		}
 	}
 	for tp, ml := range m.logs {
-		if flush {
-			if err := ml.log.Flush(); err != nil && !errors.Is(err, ErrClosed) {
-				errs = append(errs, fmt.Errorf("logstore: flushing %s: %w", LogDirName(tp), err))
-			}
+		c := per[ml.dir]
+		if c == nil {
+			continue
 		}
-		rps[ml.dir][tp] = ml.log.RecoveryPoint()
-		lss[ml.dir][tp] = ml.log.LogStartOffset()
+		c.rps[tp] = ml.log.RecoveryPoint()
+		c.lss[tp] = ml.log.LogStartOffset()
 		if ml.log.Config().compacts() {
-			cps[ml.dir][tp] = ml.log.CleanerCheckpoint()
+			c.cleaned[tp] = ml.log.CleanerCheckpoint()
 		}
 	}
 	for _, d := range m.dirs {
-		if d.offline {
-			continue
+		if c := per[d]; c != nil {
+			out = append(out, *c)
 		}
+	}
+	return out
+}
+
+// writeCheckpoints writes the files; a dir that cannot take them fails. Caller holds ckmu.
+func (m *Manager) writeCheckpoints(files []dirCheckpoints) error {
+	var errs []error
+	for _, c := range files {
 		err := errors.Join(
-			writeOffsetsCheckpoint(m.fsys, filepath.Join(d.path, RecoveryPointCheckpointFile), rps[d]),
-			writeOffsetsCheckpoint(m.fsys, filepath.Join(d.path, LogStartCheckpointFile), lss[d]),
-			writeOffsetsCheckpoint(m.fsys, filepath.Join(d.path, CleanerCheckpointFile), cps[d]))
+			writeOffsetsCheckpoint(m.fsys, filepath.Join(c.d.path, RecoveryPointCheckpointFile), c.rps),
+			writeOffsetsCheckpoint(m.fsys, filepath.Join(c.d.path, LogStartCheckpointFile), c.lss),
+			writeOffsetsCheckpoint(m.fsys, filepath.Join(c.d.path, CleanerCheckpointFile), c.cleaned))
 		if err != nil {
-			m.failDir(d, err)
-			errs = append(errs, &StorageError{Dir: d.path, Op: "checkpoint", Err: err})
+			m.failDir(c.d, err)
+			errs = append(errs, &StorageError{Dir: c.d.path, Op: "checkpoint", Err: err})
 		}
 	}
 	return errors.Join(errs...)
@@ -349,12 +426,24 @@ func (m *Manager) checkpointLocked(flush bool) error {
 // Close checkpoints, closes every log, writes each folder's clean-shutdown marker and
 // releases the folders.
 func (m *Manager) Close() error {
+	m.ckmu.Lock()
+	defer m.ckmu.Unlock()
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.closed {
 		return ErrClosed
 	}
 	m.closed = true
+	for len(m.creating) > 0 { // let creations in progress finish; they see closed
+		var busy chan struct{}
+		for _, busy = range m.creating {
+			break
+		}
+		m.mu.Unlock()
+		<-busy
+		m.mu.Lock()
+	}
+	m.deletes.Wait()
 	var errs []error
 	failed := map[*logDir]bool{}
 	for tp, ml := range m.logs {
@@ -363,7 +452,7 @@ func (m *Manager) Close() error {
 			failed[ml.dir] = true
 		}
 	}
-	if err := m.checkpointLocked(false); err != nil {
+	if err := m.writeCheckpoints(m.gatherCheckpointsLocked()); err != nil {
 		errs = append(errs, err)
 	} else {
 		for _, d := range m.dirs {
@@ -384,22 +473,25 @@ func (m *Manager) Close() error {
 // folder: the broker owns the values, logstore owns the file format. Each folder gets the
 // entries of the logs it holds; others are ignored.
 func (m *Manager) WriteHighWatermarks(hw map[TopicPartition]int64) error {
+	m.ckmu.Lock()
+	defer m.ckmu.Unlock()
 	m.mu.Lock()
-	defer m.mu.Unlock()
 	per := map[*logDir]map[TopicPartition]int64{}
+	var dirs []*logDir
 	for _, d := range m.dirs {
-		per[d] = map[TopicPartition]int64{}
+		if !d.offline {
+			per[d] = map[TopicPartition]int64{}
+			dirs = append(dirs, d)
+		}
 	}
 	for tp, off := range hw {
-		if ml := m.logs[tp]; ml != nil {
+		if ml := m.logs[tp]; ml != nil && per[ml.dir] != nil {
 			per[ml.dir][tp] = off
 		}
 	}
+	m.mu.Unlock()
 	var errs []error
-	for _, d := range m.dirs {
-		if d.offline {
-			continue
-		}
+	for _, d := range dirs {
 		if err := writeOffsetsCheckpoint(m.fsys, filepath.Join(d.path, ReplicationCheckpointFile), per[d]); err != nil {
 			m.failDir(d, err)
 			errs = append(errs, &StorageError{Dir: d.path, Op: "checkpoint", Err: err})
