@@ -28,7 +28,7 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 RACE_PKGS := ./wire/... ./broker/... ./coordinator/... ./zkclient/...
 UNIT_PKGS = $(shell $(GO) list ./... | grep -v -e '/integration$$' -e '/wire' -e '/broker' -e '/coordinator' -e '/zkclient')
 
-.PHONY: all build deps test unit integration race lint fuzz fuzz-smoke bench bench-scale throughput kgo-suite run clean chaos chaos-txn
+.PHONY: all build deps test unit integration race lint fuzz fuzz-smoke bench bench-scale throughput kgo-suite run clean chaos chaos-txn soak-metadata
 
 all: build
 
@@ -142,6 +142,13 @@ chaos:
 TXN_CHAOS_FAULTS ?= 30
 chaos-txn:
 	TXN_CHAOS_FAULTS=$(TXN_CHAOS_FAULTS) $(GO) test -count=1 -timeout 60m -v -run '^TestChaosTransactions$$' ./integration/
+
+# Metadata propagation under churn (integration/metadata_propagation_test.go): topics and
+# consumer groups made and deleted by real clients while a writer keeps the disks busy, each
+# broker's Metadata watched directly; METADATA_SOAK long (default 10m). make test runs 30 s.
+METADATA_SOAK ?= 10m
+soak-metadata:
+	METADATA_SOAK=$(METADATA_SOAK) $(GO) test -count=1 -timeout 90m -v -run '^TestMetadataPropagationSoak$$' ./integration/ | grep -E 'metadata_propagation_test|^(--- |ok|FAIL)'
 
 # The docker compose cluster: three ZooKeeper nodes and three brokers (docker-compose.yml).
 .PHONY: up down compose-test

@@ -63,7 +63,13 @@ func (b *Broker) Handle(ctx context.Context, req *wire.Request) (kmsg.Response, 
 	}
 	start := time.Now()
 	resp, err := e.handle(b, ctx, req)
-	b.metrics.observe(req.Key, time.Since(start))
+	took := time.Since(start)
+	b.metrics.observe(req.Key, took)
+	if took > slowControllerRequest && isControllerRequest(req.Key) {
+		// The controller sends a broker one request at a time: a slow one holds back every
+		// metadata change behind it.
+		b.log.Warn().Str("request", kmsg.NameForKey(req.Key)).Dur("took", took).Msg("slow controller request")
+	}
 	return resp, err
 }
 
@@ -104,3 +110,9 @@ func errMessage(err error) *string {
 }
 
 func strp(s string) *string { return &s }
+
+// slowControllerRequest is how long a LeaderAndIsr, UpdateMetadata or StopReplica may take
+// before the broker logs it.
+const slowControllerRequest = 100 * time.Millisecond
+
+func isControllerRequest(key int16) bool { return key >= 4 && key <= 6 }
