@@ -11,7 +11,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/klassik/klassik/classroom/event"
@@ -53,7 +52,6 @@ func (b *Broker) handleLeaderAndIsr(_ context.Context, req *wire.Request) (kmsg.
 		return resp, nil
 	}
 
-	b.openLogs(states)
 	now := time.Now().UnixMilli()
 	codes := make([]int16, len(states))
 	for i, ps := range states {
@@ -143,34 +141,4 @@ func (b *Broker) applyLeaderAndIsr(ps kmsg.LeaderAndISRRequestTopicPartition, to
 		b.log.Info().Str("topic", tp.topic).Int32("partition", tp.partition).Int32("leader", ps.Leader).Int32("leader_epoch", ps.LeaderEpoch).Msg("following")
 	}
 	return nil
-}
-
-// openLogs opens or creates, several at a time, the logs of the partitions in states that
-// this broker hosts and does not have yet. Each new log's folder is fsynced, and on a disk
-// busy with writeback one fsync can take tens of milliseconds: one at a time, a topic of many
-// partitions would reach this broker's metadata (which follows the LeaderAndIsr) late.
-// Failures are left to applyLeaderAndIsr, which opens each log again and reports them.
-func (b *Broker) openLogs(states []kmsg.LeaderAndISRRequestTopicPartition) {
-	var todo []topicPartition
-	for _, ps := range states {
-		tp := topicPartition{ps.Topic, ps.Partition}
-		if slices.Contains(ps.Replicas, b.cfg.BrokerID) && b.rm.get(tp) == nil {
-			todo = append(todo, tp)
-		}
-	}
-	if len(todo) < 2 {
-		return
-	}
-	const parallel = 8
-	sem := make(chan struct{}, parallel)
-	var wg sync.WaitGroup
-	for _, tp := range todo {
-		sem <- struct{}{}
-		wg.Add(1)
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			_, _ = b.rm.getOrCreate(tp)
-		}()
-	}
-	wg.Wait()
 }
