@@ -315,17 +315,22 @@ func TestReadFrameRefusesBeforeAllocating(t *testing.T) {
 	for _, size := range []uint32{0x7fffffff, 0x80000000, 0xffffffff, uint32(DefaultMaxRequestSize) + 1} {
 		var hdr [4]byte
 		binary.BigEndian.PutUint32(hdr[:], size)
-		rd := bytes.NewReader(hdr[:])
-		br := bufio.NewReaderSize(rd, 16)
-		var before, after runtime.MemStats
-		runtime.ReadMemStats(&before)
-		_, err := readFrame(br, DefaultMaxRequestSize)
-		runtime.ReadMemStats(&after)
-		if !errors.Is(err, ErrFrameSize) {
-			t.Fatalf("size %#x: %v", size, err)
+		// TotalAlloc counts the whole process (the race detector, other goroutines): the
+		// least of a few tries is this call's own.
+		least := ^uint64(0)
+		for range 5 {
+			br := bufio.NewReaderSize(bytes.NewReader(hdr[:]), 16)
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			_, err := readFrame(br, DefaultMaxRequestSize)
+			runtime.ReadMemStats(&after)
+			if !errors.Is(err, ErrFrameSize) {
+				t.Fatalf("size %#x: %v", size, err)
+			}
+			least = min(least, after.TotalAlloc-before.TotalAlloc)
 		}
-		if n := after.TotalAlloc - before.TotalAlloc; n > 4096 { // the error value only
-			t.Errorf("size %#x: %d bytes allocated", size, n)
+		if least > 4096 { // the error value only
+			t.Errorf("size %#x: %d bytes allocated", size, least)
 		}
 	}
 }
