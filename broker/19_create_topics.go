@@ -3,8 +3,7 @@ package broker
 // CreateTopics, key 19, versions 0-7: validate-only (v1+), error messages (v1+), the
 // resulting partition count, replication factor and configs (v5+, KIP-525), topic ids (v7).
 // The topic is written to ZooKeeper; the answer waits, up to the request's timeout, until the
-// controller has elected leaders and the metadata cache shows them, as Kafka's
-// DelayedCreatePartitions does.
+// controller has elected leaders and every live broker's metadata shows them (topic_wait.go).
 
 import (
 	"context"
@@ -91,22 +90,19 @@ func (b *Broker) handleCreateTopics(ctx context.Context, req *wire.Request) (kms
 		resp.Topics = append(resp.Topics, rt)
 	}
 	if len(created) > 0 {
-		b.waitForMetadata(ctx, deadline, func(s *metadataSnapshot) bool {
-			for name, n := range created {
-				if !topicHasLeaders(s, name, n) {
-					return false
-				}
-			}
-			return true
-		})
+		want := map[string]topicWant{}
+		for name, n := range created {
+			want[name] = ledWith(n)
+		}
+		unmet := b.waitForTopics(ctx, deadline, want)
 		snap := b.meta.get()
 		for i := range resp.Topics {
 			rt := &resp.Topics[i]
-			if n, ok := created[rt.Topic]; ok {
+			if _, ok := created[rt.Topic]; ok {
 				if t := snap.topics[rt.Topic]; t != nil {
 					rt.TopicID = t.id
 				}
-				if !topicHasLeaders(snap, rt.Topic, n) {
+				if unmet[rt.Topic] {
 					rt.ErrorCode = kerr.RequestTimedOut.Code
 				}
 			}

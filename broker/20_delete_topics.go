@@ -2,8 +2,8 @@ package broker
 
 // DeleteTopics, key 20, versions 0-6: marks topics for deletion at /admin/delete_topics/<t>;
 // the controller stops their replicas, deletes their data and removes them from ZooKeeper.
-// The answer waits, up to the timeout, until the metadata cache no longer lists them. Topic
-// ids are accepted from v6 (KIP-516). delete.topic.enable=false refuses with
+// The answer waits, up to the timeout, until no live broker's metadata lists them
+// (topic_wait.go). Topic ids are accepted from v6 (KIP-516). delete.topic.enable=false refuses with
 // TOPIC_DELETION_DISABLED.
 
 import (
@@ -74,22 +74,15 @@ func (b *Broker) handleDeleteTopics(ctx context.Context, req *wire.Request) (kms
 		resp.Topics = append(resp.Topics, rt)
 	}
 	if len(pending) > 0 {
-		gone := func(s *metadataSnapshot) bool {
-			for n := range pending {
-				if _, ok := s.topics[n]; ok {
-					return false
-				}
-			}
-			return true
+		want := map[string]topicWant{}
+		for name := range pending {
+			want[name] = unlisted
 		}
-		b.waitForMetadata(ctx, deadline, gone)
-		s := b.meta.get()
+		unmet := b.waitForTopics(ctx, deadline, want)
 		for i := range resp.Topics {
 			rt := &resp.Topics[i]
-			if rt.Topic != nil && pending[*rt.Topic] {
-				if _, still := s.topics[*rt.Topic]; still {
-					rt.ErrorCode = kerr.RequestTimedOut.Code
-				}
+			if rt.Topic != nil && unmet[*rt.Topic] {
+				rt.ErrorCode = kerr.RequestTimedOut.Code
 			}
 		}
 	}

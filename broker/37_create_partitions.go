@@ -2,7 +2,8 @@ package broker
 
 // CreatePartitions, key 37, versions 0-3 (KIP-195): raises a topic's partition count, with
 // Kafka's rack-unaware assignment for the new partitions or a manual one, validate-only too.
-// The new assignment is written to /brokers/topics/<t>; the controller creates the partitions.
+// The new assignment is written to /brokers/topics/<t>; the controller creates the partitions,
+// and the answer waits until every live broker's metadata shows their leaders (topic_wait.go).
 
 import (
 	"context"
@@ -91,19 +92,14 @@ func (b *Broker) handleCreatePartitions(ctx context.Context, req *wire.Request) 
 		resp.Topics = append(resp.Topics, rt)
 	}
 	if len(grown) > 0 {
-		ok := b.waitForMetadata(ctx, deadline, func(s *metadataSnapshot) bool {
-			for n, c := range grown {
-				if !topicHasLeaders(s, n, c) {
-					return false
-				}
-			}
-			return true
-		})
-		if !ok {
-			for i := range resp.Topics {
-				if _, g := grown[resp.Topics[i].Topic]; g && !topicHasLeaders(b.meta.get(), resp.Topics[i].Topic, grown[resp.Topics[i].Topic]) {
-					resp.Topics[i].ErrorCode = kerr.RequestTimedOut.Code
-				}
+		want := map[string]topicWant{}
+		for name, n := range grown {
+			want[name] = ledWith(n)
+		}
+		unmet := b.waitForTopics(ctx, deadline, want)
+		for i := range resp.Topics {
+			if unmet[resp.Topics[i].Topic] {
+				resp.Topics[i].ErrorCode = kerr.RequestTimedOut.Code
 			}
 		}
 	}

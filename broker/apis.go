@@ -61,6 +61,9 @@ func (b *Broker) Handle(ctx context.Context, req *wire.Request) (kmsg.Response, 
 	if !ok {
 		return nil, fmt.Errorf("API key %d is not served", req.Key)
 	}
+	if isControllerRequest(req.Key) {
+		b.delayControllerRequest(ctx) // the classroom's delay-controller-requests fault
+	}
 	start := time.Now()
 	resp, err := e.handle(b, ctx, req)
 	took := time.Since(start)

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/klassik/klassik/classroom/event"
@@ -40,6 +41,8 @@ type Broker struct {
 	dyn          *dynamicConfig // dynamic broker configs (dynamic_config.go)
 	pids         *producerIDs
 	channel      *controllerChannel
+	probes       *controllerChannel              // Metadata questions to other brokers (topic_wait.go)
+	ctrlDelay    atomic.Pointer[controllerDelay] // the delay-controller-requests fault (faults.go)
 	groups       *group.Coordinator
 	txns         *transaction.Coordinator
 	txnMarkers   *txnMarkerChannel // the coordinator's connections to partition leaders, and the leaders' to coordinators
@@ -89,7 +92,8 @@ func New(cfg *conf.Config, logger zerolog.Logger) *Broker {
 	b.log = b.base.With().Str("component", "broker").Logger()
 	b.rm = newReplicaManager(b)
 	b.fetchers = newFetcherManager(b)
-	b.channel = newControllerChannel(b)
+	b.channel = newControllerChannel(b, fmt.Sprintf("klassik-controller-%d", cfg.BrokerID))
+	b.probes = newControllerChannel(b, fmt.Sprintf("klassik-metadata-wait-%d", cfg.BrokerID))
 	return b
 }
 
@@ -377,6 +381,7 @@ func (b *Broker) closeAll() {
 	}
 	b.fetchers.close()
 	b.channel.close()
+	b.probes.close()
 	if b.txns != nil {
 		b.txns.Close()
 		b.txnMarkers.ch.close()

@@ -27,8 +27,8 @@ type channelConn struct {
 	client *wire.Client
 }
 
-func newControllerChannel(b *Broker) *controllerChannel {
-	return &controllerChannel{b: b, clientID: fmt.Sprintf("klassik-controller-%d", b.cfg.BrokerID), clients: map[int32]*channelConn{}}
+func newControllerChannel(b *Broker, clientID string) *controllerChannel {
+	return &controllerChannel{b: b, clientID: clientID, clients: map[int32]*channelConn{}}
 }
 
 // endpointFor picks the inter-broker listener's endpoint of a registered broker.

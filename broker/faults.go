@@ -14,8 +14,14 @@ package broker
 //	                                     this broker's replica fetcher stops fetching that
 //	                                     partition (every partition without topic) for N ms
 //	POST /klassik/faults/resume-fetch    end every pause
+//	POST /klassik/faults/delay-controller-requests?delay_ms=N&duration_ms=M
+//	                                     for M ms, this broker applies each request from the
+//	                                     controller (LeaderAndIsr, UpdateMetadata, StopReplica)
+//	                                     N ms late: its metadata falls behind, as on a broker
+//	                                     with a stalled disk or a long pause; delay_ms=0 ends it
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"os"
@@ -98,6 +104,24 @@ func (b *Broker) faultRoutes(mux *http.ServeMux) {
 		b.fetchers.pause(topic, part, time.Now().Add(d))
 		accepted(w, "broker %d paused fetching %s for %d ms\n", b.cfg.BrokerID, what, d.Milliseconds())
 	})
+	fault("delay-controller-requests", func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		delay, err1 := strconv.ParseInt(q.Get("delay_ms"), 10, 64)
+		dur, err2 := strconv.ParseInt(q.Get("duration_ms"), 10, 64)
+		if err1 != nil || delay < 0 || err2 != nil || dur <= 0 {
+			http.Error(w, "want delay_ms >= 0 and duration_ms > 0", http.StatusBadRequest)
+			return
+		}
+		d, span := min(time.Duration(delay)*time.Millisecond, maxPause), min(time.Duration(dur)*time.Millisecond, maxPause)
+		if d == 0 {
+			b.publishFault("delay-controller-requests", fmt.Sprintf("Fault ends: broker %d applies the controller's requests at once again", b.cfg.BrokerID))
+		} else {
+			b.publishFault("delay-controller-requests", fmt.Sprintf("Fault: for %d ms broker %d applies each request from the controller (LeaderAndIsr, UpdateMetadata, StopReplica) %d ms late: its metadata falls behind the controller's",
+				span.Milliseconds(), b.cfg.BrokerID, d.Milliseconds()))
+		}
+		b.ctrlDelay.Store(&controllerDelay{delay: d, until: time.Now().Add(span)})
+		accepted(w, "broker %d delays controller requests by %d ms for %d ms\n", b.cfg.BrokerID, d.Milliseconds(), span.Milliseconds())
+	})
 	fault("resume-fetch", func(w http.ResponseWriter, _ *http.Request) {
 		b.publishFault("resume-fetch", fmt.Sprintf("Fault ends: broker %d's replica fetcher fetches every partition again", b.cfg.BrokerID))
 		b.fetchers.resume()
@@ -168,4 +192,24 @@ func (m *fetcherManager) paused(tp topicPartition) bool {
 		return false
 	}
 	return ok
+}
+
+// controllerDelay is the delay-controller-requests fault: until when, and by how much.
+type controllerDelay struct {
+	delay time.Duration
+	until time.Time
+}
+
+// delayControllerRequest holds a request from the controller while the fault lasts.
+func (b *Broker) delayControllerRequest(ctx context.Context) {
+	f := b.ctrlDelay.Load()
+	if f == nil || f.delay == 0 || !time.Now().Before(f.until) {
+		return
+	}
+	t := time.NewTimer(f.delay)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
 }

@@ -205,17 +205,3 @@ func (b *Broker) waitForMetadata(ctx context.Context, deadline time.Time, cond f
 		}
 	}
 }
-
-// topicHasLeaders reports whether every partition of the topic (at least n of them) has a leader.
-func topicHasLeaders(s *metadataSnapshot, name string, n int) bool {
-	t := s.topics[name]
-	if t == nil || len(t.partitions) < n {
-		return false
-	}
-	for _, st := range t.partitions {
-		if st.Leader < 0 {
-			return false
-		}
-	}
-	return true
-}

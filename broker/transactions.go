@@ -103,8 +103,7 @@ type txnMarkerChannel struct {
 }
 
 func newTxnMarkerChannel(b *Broker) *txnMarkerChannel {
-	ch := newControllerChannel(b)
-	ch.clientID = fmt.Sprintf("klassik-txn-markers-%d", b.cfg.BrokerID)
+	ch := newControllerChannel(b, fmt.Sprintf("klassik-txn-markers-%d", b.cfg.BrokerID))
 	return &txnMarkerChannel{b: b, ch: ch}
 }
 

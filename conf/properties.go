@@ -308,7 +308,7 @@ var table = []*property{
 		check: checkMetricsListener,
 		doc:   `klassik's own (Kafka uses JMX): the host:port of the HTTP listener serving /metrics and /healthz, e.g. "127.0.0.1:9404". Default: none (off).`},
 	{name: "klassik.faults.enable", kind: kindBool, def: "false", field: func(c *Config) any { return &c.FaultsEnable },
-		doc: "klassik's own, for the classroom: accept fault injection (kill, shutdown, expire-session, pause-fetch) on metrics.listener under /klassik/faults/. Never in production."},
+		doc: "klassik's own, for the classroom: accept fault injection (kill, shutdown, expire-session, pause-fetch, delay-controller-requests) on metrics.listener under /klassik/faults/. Never in production."},
 }
 
 // byName indexes table.
