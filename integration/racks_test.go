@@ -1,9 +1,11 @@
 package integration
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -64,10 +66,11 @@ func TestRacks(t *testing.T) {
 	}
 	leader := md.Topics[topic].Partitions[target].Leader
 
-	const n = 200
-	p := c.Client(t, kgo.DefaultProduceTopic(topic), kgo.RecordPartitioner(kgo.ManualPartitioner()))
+	const n, size = 200, 1000 // 200 KB, well above what metadata and offsets cost
+	p := c.Client(t, kgo.DefaultProduceTopic(topic), kgo.RecordPartitioner(kgo.ManualPartitioner()), kgo.ProducerBatchCompression(kgo.NoCompression()))
 	for i := 0; i < n; i++ {
-		p.Produce(ctx, &kgo.Record{Partition: target, Value: []byte(fmt.Sprint(i))}, nil)
+		v := fmt.Appendf(nil, "%d ", i)
+		p.Produce(ctx, &kgo.Record{Partition: target, Value: append(v, bytes.Repeat([]byte("x"), size-len(v))...)}, nil)
 	}
 	if err := p.Flush(ctx); err != nil {
 		t.Fatal(err)
@@ -91,6 +94,36 @@ func TestRacks(t *testing.T) {
 	t.Logf("MEASURE consumer with client.rack r2 read %d records of partition %d (leader %d in r1): by broker %v", got, target, leader, servedBy)
 	if servedBy[follower] != n || servedBy[leader] != 0 {
 		t.Fatalf("records served by broker %v, want all %d by the follower %d in rack r2", servedBy, n, follower)
+	}
+
+	// librdkafka (confluent-kafka-python) too, by its own statistics of the bytes it received
+	// from each broker: in rack r2 from the follower, in rack r1 from the leader.
+	script, err := filepath.Abs(filepath.Join("testdata", "confluent_rack.py"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		rack         string
+		server, idle int32
+	}{{"r2", follower, leader}, {"r1", leader, follower}} {
+		out := runTool(t, 120*time.Second, "", "/usr/bin/python3", script, c.BootstrapServers(), topic, fmt.Sprint(target), tc.rack, fmt.Sprint(n))
+		var res struct {
+			Read    int              `json:"read"`
+			Errors  []string         `json:"errors"`
+			RxBytes map[string]int64 `json:"rxbytes"`
+		}
+		if err := json.Unmarshal([]byte(out), &res); err != nil {
+			t.Fatalf("confluent_rack.py printed no JSON result: %v\n%s", err, out)
+		}
+		server, idle := res.RxBytes[fmt.Sprint(tc.server)], res.RxBytes[fmt.Sprint(tc.idle)]
+		t.Logf("MEASURE librdkafka with client.rack %s read %d records of partition %d: bytes received by broker %v", tc.rack, res.Read, target, res.RxBytes)
+		if res.Read != n || len(res.Errors) > 0 {
+			t.Fatalf("librdkafka in rack %s read %d of %d records, errors %v", tc.rack, res.Read, n, res.Errors)
+		}
+		if server < n*size || idle > n*size/4 {
+			t.Fatalf("librdkafka in rack %s received %d bytes from broker %d and %d from broker %d: want the %d KB of records from broker %d",
+				tc.rack, server, tc.server, idle, tc.idle, n*size/1000, tc.server)
+		}
 	}
 
 	// A consumer in the leader's rack, and one without a rack, read from the leader.
