@@ -7,8 +7,7 @@ package broker
 // offset. Long polling with max wait and min bytes, response and partition max bytes with at
 // least one batch returned (KIP-74), leader epoch checks (KIP-320), topic ids from v13
 // (KIP-516) and the diverging epoch of KIP-595 for followers that send their last fetched
-// epoch (v12+). Fetch sessions (KIP-227) are declined by answering session id 0, which every
-// client takes as "use full fetches".
+// epoch (v12+). Fetch sessions (KIP-227) from v7: fetch_session.go.
 //
 // Fetching from the closest replica (KIP-392): from v11 a consumer may read from a follower,
 // which serves it up to the high watermark it has learned from the leader; with
@@ -44,17 +43,25 @@ func (b *Broker) handleFetch(ctx context.Context, req *wire.Request) (kmsg.Respo
 	if r.Version >= 15 {
 		replicaID = r.ReplicaState.ID
 	}
-	deadline := time.Now().Add(time.Duration(r.MaxWaitMillis) * time.Millisecond)
+	now := time.Now()
+	fc, refused := b.fetchSessions.begin(r, replicaID >= 0, now)
+	if refused != nil {
+		return refused, nil
+	}
+	eff := fc.request(r) // a session's fetch reads every partition the session holds
+	deadline := now.Add(time.Duration(r.MaxWaitMillis) * time.Millisecond)
 	for {
-		resp, bytes, waitOn := b.fetchOnce(r, replicaID)
+		resp, bytes, waitOn := b.fetchOnce(eff, replicaID)
 		if bytes >= int(r.MinBytes) || r.MaxWaitMillis <= 0 || len(waitOn) == 0 {
 			b.metrics.bytesOut.Add(int64(bytes))
+			fc.finish(resp)
 			return resp, nil
 		}
 		req.Release() // a long poll holds no request budget (queued.max.request.bytes)
 		if !waitAny(ctx, waitOn, deadline) {
-			resp, bytes, _ = b.fetchOnce(r, replicaID)
+			resp, bytes, _ = b.fetchOnce(eff, replicaID)
 			b.metrics.bytesOut.Add(int64(bytes))
+			fc.finish(resp)
 			return resp, nil
 		}
 	}

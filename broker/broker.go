@@ -31,21 +31,22 @@ type Broker struct {
 	base zerolog.Logger // tagged with the broker id; each component adds its name
 	log  zerolog.Logger // the broker's own lines: component=broker
 
-	logs         *logstore.Manager
-	zk           *zkclient.Client
-	ctrl         *controller.Controller
-	meta         *metadataCache
-	rm           *replicaManager
-	fetchers     *fetcherManager
-	topicConfigs *topicConfigStore
-	dyn          *dynamicConfig // dynamic broker configs (dynamic_config.go)
-	pids         *producerIDs
-	channel      *controllerChannel
-	probes       *controllerChannel              // Metadata questions to other brokers (topic_wait.go)
-	ctrlDelay    atomic.Pointer[controllerDelay] // the delay-controller-requests fault (faults.go)
-	groups       *group.Coordinator
-	txns         *transaction.Coordinator
-	txnMarkers   *txnMarkerChannel // the coordinator's connections to partition leaders, and the leaders' to coordinators
+	logs          *logstore.Manager
+	zk            *zkclient.Client
+	ctrl          *controller.Controller
+	meta          *metadataCache
+	rm            *replicaManager
+	fetchers      *fetcherManager
+	topicConfigs  *topicConfigStore
+	dyn           *dynamicConfig // dynamic broker configs (dynamic_config.go)
+	pids          *producerIDs
+	channel       *controllerChannel
+	probes        *controllerChannel              // Metadata questions to other brokers (topic_wait.go)
+	ctrlDelay     atomic.Pointer[controllerDelay] // the delay-controller-requests fault (faults.go)
+	fetchSessions *fetchSessionCache              // KIP-227 (fetch_session.go)
+	groups        *group.Coordinator
+	txns          *transaction.Coordinator
+	txnMarkers    *txnMarkerChannel // the coordinator's connections to partition leaders, and the leaders' to coordinators
 
 	// txnCompletion, when set, is told after WriteTxnMarkers wrote a producer's markers to
 	// partitions of __consumer_offsets (Kafka's GroupCoordinator.scheduleHandleTxnCompletion):
@@ -93,6 +94,7 @@ func New(cfg *conf.Config, logger zerolog.Logger) *Broker {
 	b.rm = newReplicaManager(b)
 	b.fetchers = newFetcherManager(b)
 	b.channel = newControllerChannel(b, fmt.Sprintf("klassik-controller-%d", cfg.BrokerID))
+	b.fetchSessions = newFetchSessionCache(cfg.MaxIncrementalFetchSessionCacheSlots)
 	b.probes = newControllerChannel(b, fmt.Sprintf("klassik-metadata-wait-%d", cfg.BrokerID))
 	return b
 }

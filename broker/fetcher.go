@@ -133,6 +133,7 @@ func (f *replicaFetcher) run() {
 	log := f.b.base.With().Str("component", "replica-fetcher").Int32("leader", f.leader).Logger()
 	backoff := time.Duration(f.b.cfg.ReplicaFetchBackoffMs) * time.Millisecond
 	var client *wire.Client
+	var session fetcherSession // fetcher_session.go
 	defer func() {
 		if client != nil {
 			_ = client.Close()
@@ -164,6 +165,7 @@ func (f *replicaFetcher) run() {
 			}
 			continue
 		}
+		change := session.shape(req)
 		ctx, cancel := context.WithTimeout(f.ctx, time.Duration(f.b.cfg.ReplicaSocketTimeoutMs)*time.Millisecond)
 		resp, err := client.Request(ctx, req)
 		cancel()
@@ -173,7 +175,12 @@ func (f *replicaFetcher) run() {
 			}
 			_ = client.Close()
 			client = nil
+			session.reset()
 			f.sleep(backoff)
+			continue
+		}
+		if !session.done(resp.(*kmsg.FetchResponse), change) {
+			log.Debug().Err(kerr.ErrorForCode(resp.(*kmsg.FetchResponse).ErrorCode)).Msg("fetch session ended; fetching in full")
 			continue
 		}
 		f.process(resp.(*kmsg.FetchResponse), parts, backoff)
@@ -203,7 +210,6 @@ func (f *replicaFetcher) buildFetch() (*kmsg.FetchRequest, map[topicPartition]*f
 	req.MaxWaitMillis = int32(f.b.cfg.ReplicaFetchWaitMaxMs)
 	req.MinBytes = int32(f.b.cfg.ReplicaFetchMinBytes)
 	req.MaxBytes = int32(f.b.cfg.ReplicaFetchResponseMaxBytes)
-	req.SessionEpoch = -1 // no fetch session
 	parts := map[topicPartition]*fetchPartition{}
 	byTopic := map[string]int{}
 	for tp, fp := range f.parts {

@@ -87,6 +87,9 @@ func (b *Broker) writeMetrics(w io.Writer) {
 		}
 	}
 	gauge("kafka_server_replicamanager_leadercount", "Partitions this broker leads.", leaders)
+	sessions, sessionParts := b.fetchSessions.stats()
+	gauge("kafka_server_fetchsessioncache_numincrementalfetchsessions", "Fetch sessions (KIP-227) this broker keeps.", int64(sessions))
+	gauge("kafka_server_fetchsessioncache_numincrementalfetchpartitionscached", "Partitions held by those sessions.", int64(sessionParts))
 	gauge("kafka_server_replicamanager_partitioncount", "Partitions this broker hosts.", int64(len(b.rm.all())))
 	gauge("kafka_server_replicamanager_underreplicatedpartitions", "Led partitions whose ISR is smaller than the replica set.", underReplicated)
 

@@ -82,6 +82,7 @@ type Config struct {
 	ReplicaSocketTimeoutMs                   int   // replica.socket.timeout.ms (30000)
 	ReplicaFetchBackoffMs                    int   // replica.fetch.backoff.ms (1000)
 	NumReplicaFetchers                       int   // num.replica.fetchers (1)
+	MaxIncrementalFetchSessionCacheSlots     int   // max.incremental.fetch.session.cache.slots (1000)
 	ReplicaHighWatermarkCheckpointIntervalMs int64 // replica.high.watermark.checkpoint.interval.ms (5000)
 
 	GroupInitialRebalanceDelayMs int // group.initial.rebalance.delay.ms (3000)

@@ -89,6 +89,7 @@ func TestDefaultsAreKafkas(t *testing.T) {
 		ReplicaSocketTimeoutMs:                   30000,
 		ReplicaFetchBackoffMs:                    1000,
 		NumReplicaFetchers:                       1,
+		MaxIncrementalFetchSessionCacheSlots:     1000,
 		ReplicaHighWatermarkCheckpointIntervalMs: 5000,
 
 		GroupInitialRebalanceDelayMs: 3000,

@@ -278,6 +278,8 @@ var table = []*property{
 		check: atLeast(0), doc: "How long a follower waits after a failed fetch."},
 	{name: "num.replica.fetchers", kind: kindInt, def: "1", field: func(c *Config) any { return &c.NumReplicaFetchers },
 		check: atLeast(1), doc: "The number of fetchers per source broker."},
+	{name: "max.incremental.fetch.session.cache.slots", kind: kindInt, def: "1000", field: func(c *Config) any { return &c.MaxIncrementalFetchSessionCacheSlots },
+		check: atLeast(0), doc: "How many fetch sessions (KIP-227) the broker keeps; 0 turns them off."},
 	{name: "replica.high.watermark.checkpoint.interval.ms", kind: kindLong, def: "5000", field: func(c *Config) any { return &c.ReplicaHighWatermarkCheckpointIntervalMs },
 		check: atLeast(1), doc: "How often high watermarks are written to disk."},
 
