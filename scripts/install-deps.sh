@@ -32,10 +32,13 @@ if ((${#missing[@]} > 0)); then
 		sudo=(sudo -n)
 	fi
 	export DEBIAN_FRONTEND=noninteractive
+	SUDO=("${sudo[@]}")
+	# shellcheck source=scripts/apt-lib.sh
+	. scripts/apt-lib.sh # apt_get: waits while another apt run holds the lock
 	# Refresh the package lists only when apt does not know a package we need.
 	for p in "${missing[@]}"; do
 		if ! apt-cache policy "$p" 2>/dev/null | grep 'Candidate: [^(]' >/dev/null; then
-			"${sudo[@]}" apt-get update -q </dev/null
+			apt_get update -q
 			break
 		fi
 	done
@@ -50,14 +53,14 @@ if ((${#missing[@]} > 0)); then
 			fi
 			echo "install-deps: apt does not list $p yet (try $try of 3); updating the package lists again"
 			sleep 5
-			"${sudo[@]}" apt-get update -q </dev/null || true
+			apt_get update -q || true
 		done
 		if [[ -z $found ]]; then
 			echo "install-deps: no Debian package named $p" >&2
 			exit 1
 		fi
 	done
-	"${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}" </dev/null
+	apt_get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
 go mod download

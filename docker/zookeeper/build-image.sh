@@ -68,10 +68,10 @@ if [[ -z "$DEBOOTSTRAP" ]]; then
     if command -v apt-get >/dev/null; then
         log "installing debootstrap (apt-get)"
         apt_log=$(mktemp)
-        { "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q debootstrap ||
-            { "${SUDO[@]}" apt-get update -q &&
-              "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q debootstrap; }
-        } >"$apt_log" 2>&1 || { cat "$apt_log" >&2; rm -f "$apt_log"; log "could not install debootstrap"; exit 1; }
+        # shellcheck source=scripts/apt-lib.sh
+        . "$here/../../scripts/apt-lib.sh" # apt_get waits while apt's lock is busy
+        { apt_get install -y -q debootstrap || { apt_get update -q && apt_get install -y -q debootstrap; }
+        } >"$apt_log" || { cat "$apt_log" >&2; rm -f "$apt_log"; log "could not install debootstrap"; exit 1; }
         rm -f "$apt_log"
         DEBOOTSTRAP=/usr/sbin/debootstrap
     else
