@@ -266,8 +266,8 @@ func TestBrokerWithoutPodIndexLabelRefusesToStart(t *testing.T) {
 	if cfg := c.brokerConfig(pod, container(&pod.Spec, brokerContainer), img); cfg != nil {
 		t.Fatalf("the broker started with broker.id %d", cfg.BrokerID)
 	}
-	if len(c.errs) != 1 || !strings.Contains(c.errs[0].Error(), "KAFKA_BROKER_ID") {
-		t.Errorf("want one error naming KAFKA_BROKER_ID, got %v", c.errs)
+	if len(c.errs) != 1 || !strings.Contains(c.errs[0].Error(), `broker.id = "": must be an integer (from environment variable KAFKA_BROKER_ID)`) {
+		t.Errorf("want one error saying KAFKA_BROKER_ID is empty, got %v", c.errs)
 	}
 }
 
