@@ -64,4 +64,5 @@ if ((${#missing[@]} > 0)); then
 fi
 
 go mod download
+(cd deploy/kubernetes && go mod download) # the manifests' test is a module of its own
 echo "install-deps: ok"
