@@ -38,6 +38,7 @@ type Broker struct {
 	fetchers     *fetcherManager
 	topicConfigs *topicConfigStore
 	dyn          *dynamicConfig // dynamic broker configs (dynamic_config.go)
+	quotas       *quotaManagers // client quotas (quotas.go)
 	pids         *producerIDs
 	channel      *controllerChannel
 	groups       *group.Coordinator
@@ -126,6 +127,8 @@ func (b *Broker) Start() (err error) {
 	}
 	b.dyn = newDynamicConfig(b)
 	b.dyn.reload()
+	b.quotas = newQuotaManagers(b)
+	b.quotas.loadAll()
 	b.topicConfigs = newTopicConfigStore(b)
 	b.pids = &producerIDs{b: b}
 	b.groups = group.New(group.Config{
