@@ -49,7 +49,9 @@ func newQuotaManagers(b *Broker) *quotaManagers {
 	}
 }
 
-func (q *quotaManagers) all() []*quota.Manager { return []*quota.Manager{q.produce, q.fetch, q.request} }
+func (q *quotaManagers) all() []*quota.Manager {
+	return []*quota.Manager{q.produce, q.fetch, q.request}
+}
 
 func (q *quotaManagers) manager(k quota.Kind) *quota.Manager {
 	switch k {

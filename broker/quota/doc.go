@@ -12,13 +12,13 @@
 //
 // A Rate keeps quota.window.num samples (11) of quota.window.size.seconds (1 s) each:
 //
-//	 samples (a ring):   [ s0 | s1 | s2 | ... | s10 ]      each: window start, sum, count
-//	                                  ^ current
-//	 record(v, now):     the current sample takes v, unless it is a full window old; then
-//	                     the next one in the ring is reset to start at now and takes it
-//	 purge(now):         a sample that started num*size ago or more is reset (to 0, at now)
-//	 window(now):        now - start of the oldest sample, but at least (num-1) full windows
-//	 rate(now):          sum of every sample / window(now) in seconds
+//	samples (a ring):   [ s0 | s1 | s2 | ... | s10 ]      each: window start, sum, count
+//	                                 ^ current
+//	record(v, now):     the current sample takes v, unless it is a full window old; then
+//	                    the next one in the ring is reset to start at now and takes it
+//	purge(now):         a sample that started num*size ago or more is reset (to 0, at now)
+//	window(now):        now - start of the oldest sample, but at least (num-1) full windows
+//	rate(now):          sum of every sample / window(now) in seconds
 //
 // Taking at least num-1 windows keeps a client's first burst from looking like an infinite
 // rate: ten seconds' worth of quota may be used at once.
