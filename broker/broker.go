@@ -285,6 +285,7 @@ func (b *Broker) housekeeping() {
 			if err := b.logs.Checkpoint(); err != nil {
 				b.log.Error().Err(err).Msg("writing recovery point checkpoint")
 			}
+			b.quotas.warnEvictions()
 		case <-flushTick.C:
 			if err := b.logs.FlushDirtyLogs(time.Now().UnixMilli()); err != nil {
 				b.log.Error().Err(err).Msg("flushing logs (flush.ms)")

@@ -36,6 +36,7 @@ type quotaManagers struct {
 	b                       *Broker
 	produce, fetch, request *quota.Manager
 	mu                      sync.Mutex // serializes reading entity configs into the managers
+	warnedEvicted           [3]int64   // evictions already logged, per Kind; housekeeping's
 }
 
 func newQuotaManagers(b *Broker) *quotaManagers {
@@ -61,6 +62,20 @@ func (q *quotaManagers) manager(k quota.Kind) *quota.Manager {
 		return q.fetch
 	}
 	return q.request
+}
+
+// warnEvictions logs, from the broker's housekeeping, when sensors of active clients were
+// dropped since the last look: more clients than klassik.quota.max.tracked.entities.
+func (q *quotaManagers) warnEvictions() {
+	for _, m := range q.all() {
+		n := m.Evicted()
+		if n > q.warnedEvicted[m.Kind()] {
+			q.b.log.Warn().Str("quota", m.Kind().String()).Int64("dropped", n-q.warnedEvicted[m.Kind()]).
+				Int("klassik.quota.max.tracked.entities", q.b.cfg.QuotaMaxTrackedEntities).
+				Msg("more active (user, client id) combinations than klassik.quota.max.tracked.entities: the longest idle were forgotten and their rates start again from zero; raise the setting if these clients are real")
+			q.warnedEvicted[m.Kind()] = n
+		}
+	}
 }
 
 // loadAll reads every client and user entity config (DynamicConfigManager's start-up pass

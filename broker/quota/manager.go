@@ -317,6 +317,13 @@ func (m *Manager) Stats(nowMs int64) ([]SensorStat, int64) {
 	return out, m.evicted
 }
 
+// Evicted is how many sensors were dropped so far to stay within the cap.
+func (m *Manager) Evicted() int64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.evicted
+}
+
 // Tracked is the number of sensors held.
 func (m *Manager) Tracked() int {
 	m.mu.Lock()
