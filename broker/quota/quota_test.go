@@ -300,3 +300,47 @@ func TestFormatDouble(t *testing.T) {
 		}
 	}
 }
+
+// simulate is a client that sends chunk bytes whenever it may, waiting out every throttle
+// (as a KIP-219 client does and a muted connection forces), against a quota of bound B/s;
+// it returns the bytes sent in each millisecond of the run.
+func simulate(cfg Config, bound, chunk float64, runMs int64) []float64 {
+	m := NewManager(Produce, cfg, 10)
+	m.Update(Entity{ClientID: Named("slow")}, bound, true)
+	sent := make([]float64, runMs)
+	for now := int64(0); now < runMs; {
+		th := m.Record("", "slow", chunk, now)
+		sent[now] += chunk
+		now += 3 + th // a 3 ms round trip
+	}
+	return sent
+}
+
+// A client held by its quota averages the quota. With Kafka's sampling (11 windows of 1 s)
+// it may use ten windows' worth at once, which rolls out of the samples 11 s later, so its
+// rate swings over seconds and only its long-run average is the quota; with two samples
+// (quota.window.num = 2, what the integration test runs with) every 8 s stretch is within
+// 20% of it.
+func TestThrottledClientConvergesToQuota(t *testing.T) {
+	const bound = 204800
+	for _, chunk := range []float64{16384, 100000} {
+		sent := simulate(DefaultConfig, bound, chunk, 132000)
+		var total float64
+		for _, b := range sent {
+			total += b
+		}
+		if r := total / 132 / bound; r < 0.95 || r > 1.1 {
+			t.Errorf("default sampling, %g-byte requests: 132 s average %.3f x the quota", chunk, r)
+		}
+		sent = simulate(Config{Samples: 2, WindowMs: 1000}, bound, chunk, 30000)
+		for start := 1000; start+8000 <= 30000; start += 250 {
+			var sum float64
+			for _, b := range sent[start : start+8000] {
+				sum += b
+			}
+			if r := sum / 8 / bound; r < 0.8 || r > 1.2 {
+				t.Errorf("two samples, %g-byte requests: %.2f x the quota over 8 s from %d ms", chunk, r, start)
+			}
+		}
+	}
+}
