@@ -154,6 +154,24 @@ func TestClientQuotas(t *testing.T) {
 		t.Fatalf("configs --describe of every <user, client>: %q", out)
 	}
 
+	// request_percentage: 1% of a handler thread for client id "busy"; a tight loop of
+	// Metadata requests is told to wait, for at most one quota window (Kafka's
+	// ClientRequestQuotaManager bounds request-time throttles by it).
+	configs("--alter", "--entity-type", "clients", "--entity-name", "busy", "--add-config", "request_percentage=1")
+	busy := c.Client(t, kgo.ClientID("busy"), kgo.SeedBrokers(c.Brokers()[1].Addr()))
+	var throttle int32
+	for deadline := time.Now().Add(20 * time.Second); throttle == 0 && time.Now().Before(deadline); {
+		resp, err := kmsg.NewPtrMetadataRequest().RequestWith(ctx, busy)
+		if err != nil {
+			t.Fatal(err)
+		}
+		throttle = resp.ThrottleMillis
+	}
+	t.Logf("busy: Metadata throttled %d ms", throttle)
+	if throttle <= 0 || throttle > 1000 {
+		t.Errorf("Metadata of busy over request_percentage=1: throttle_time_ms %d, want in (0, 1000]", throttle)
+	}
+
 	// Removing the quota frees "slow" without a restart.
 	if out := configs("--alter", "--entity-type", "clients", "--entity-name", "slow", "--delete-config", "producer_byte_rate"); out != "Completed updating config for client slow.\n" {
 		t.Fatalf("configs --delete-config: %q", out)

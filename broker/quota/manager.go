@@ -5,6 +5,7 @@ import (
 	"math"
 	"sort"
 	"sync"
+	"sync/atomic"
 )
 
 // Kind is a quota type (Kafka's QuotaType for client quotas); its String is the metric type
@@ -76,6 +77,7 @@ type Manager struct {
 	kind       Kind
 	cfg        Config
 	maxSensors int
+	on         atomic.Bool // enabled != 0, read without the lock on every request
 
 	mu        sync.Mutex // guards the fields below
 	enabled   int        // clientIDQuotaEnabled | userQuotaEnabled | userClientIDQuotaEnabled
@@ -102,11 +104,7 @@ func (m *Manager) Kind() Kind { return m.kind }
 
 // Enabled reports whether any quota of this type was ever set (until a restart, as Kafka's
 // quotasEnabled): without one nothing is measured.
-func (m *Manager) Enabled() bool {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.enabled != 0
-}
+func (m *Manager) Enabled() bool { return m.on.Load() }
 
 // Update sets (ok) or removes the quota of e (ClientQuotaManager.updateQuota). Either way
 // e's level counts as enabled from now on, as in Kafka: an entity config that exists but
@@ -124,6 +122,7 @@ func (m *Manager) Update(e Entity, bound float64, ok bool) {
 	default:
 		return
 	}
+	m.on.Store(true)
 	if ok {
 		m.overrides[e] = bound
 	} else {
