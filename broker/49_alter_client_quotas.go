@@ -15,7 +15,6 @@ package broker
 
 import (
 	"context"
-	"fmt"
 	"math"
 	"strconv"
 
@@ -165,7 +164,7 @@ func quotaValue(key string, v float64) (string, error) {
 func quotaConfigValue(key, s string) (float64, error) {
 	v, err := strconv.ParseFloat(s, 64)
 	if err != nil {
-		return 0, fmt.Errorf("Unexpected client quota configuration value: %s -> %s", key, s)
+		return 0, errorf(kerr.UnknownServerError, "Unexpected client quota configuration value: %s -> %s", key, s)
 	}
 	return v, nil
 }
