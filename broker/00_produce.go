@@ -10,7 +10,9 @@ package broker
 // producer state); a request carrying them must name its TransactionalID, as Kafka's
 // KafkaApis requires (TRANSACTIONAL_ID_AUTHORIZATION_FAILED otherwise), and a producer's first
 // transactional batch in a partition is verified with its transaction coordinator first
-// (KIP-890, txn_verification.go).
+// (KIP-890, txn_verification.go). The request's bytes count against the client's
+// producer_byte_rate (quotas.go); a throttled producer gets throttle_time_ms (v1+) and its
+// connection is muted for that long (KIP-219).
 
 import (
 	"context"
@@ -19,6 +21,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/klassik/klassik/broker/quota"
 	"github.com/klassik/klassik/logstore"
 	"github.com/klassik/klassik/wire"
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -143,16 +146,25 @@ func (b *Broker) handleProduce(ctx context.Context, req *wire.Request) (kmsg.Res
 		}
 		resp.Topics = append(resp.Topics, st)
 	}
+	if r.Acks != 0 && len(waits) > 0 {
+		req.Release() // appended: the wait for replicas must not hold queued.max.request.bytes
+		waitStart := time.Now()
+		b.awaitReplication(ctx, resp, waits, time.Duration(r.TimeoutMillis)*time.Millisecond)
+		quotaOf(ctx).wait(time.Since(waitStart)) // purgatory is not handler time
+	}
+	if rq := quotaOf(ctx); rq != nil {
+		// Kafka records the whole request's size once it is answered; acks=0 is exempt from
+		// the request-time quota, not from this one (KafkaApis.handleProduceRequest).
+		rq.bandwidthKind = quota.Produce
+		rq.bandwidth = b.quotas.produce.Record(quotaUser(req), quotaClientID(req), float64(req.Size), time.Now().UnixMilli())
+		rq.timeRecorded = rq.timeRecorded || r.Acks == 0
+	}
 	if r.Acks == 0 {
 		if anyErr {
 			// Kafka closes the connection so that the producer refreshes its metadata.
 			return nil, fmt.Errorf("acks=0 produce failed on some partition")
 		}
 		return nil, nil
-	}
-	if len(waits) > 0 {
-		req.Release() // appended: the wait for replicas must not hold queued.max.request.bytes
-		b.awaitReplication(ctx, resp, waits, time.Duration(r.TimeoutMillis)*time.Millisecond)
 	}
 	return resp, nil
 }

@@ -20,6 +20,11 @@ package broker
 // overlapping what they were sent (producer id and first offset; Kafka's
 // collectAbortedTransactions over the .txnindex files), so they drop those producers'
 // records up to each abort marker. Every answer carries the last stable offset.
+//
+// Quotas (quotas.go): a consumer's fetch reads at most what its consumer_byte_rate allows in
+// one window, its response bytes count against that quota, and a throttled consumer gets an
+// empty answer with throttle_time_ms (v1+) and a muted connection (KIP-219). Followers'
+// fetches are exempt.
 
 import (
 	"context"
@@ -27,6 +32,7 @@ import (
 	"reflect"
 	"time"
 
+	"github.com/klassik/klassik/broker/quota"
 	"github.com/klassik/klassik/conf"
 	"github.com/klassik/klassik/logstore"
 	"github.com/klassik/klassik/record"
@@ -43,6 +49,18 @@ func (b *Broker) handleFetch(ctx context.Context, req *wire.Request) (kmsg.Respo
 	if r.Version >= 15 {
 		replicaID = r.ReplicaState.ID
 	}
+	rq := quotaOf(ctx)
+	if rq != nil && replicaID >= 0 {
+		rq.exempt = true // a follower's fetch: replication is not a client's quota
+	}
+	if rq != nil && replicaID < 0 && r.Version >= 3 {
+		// Never read more than the quota allows in one window (Kafka's
+		// getMaxValueInQuotaWindow caps fetch max bytes, and min bytes with it).
+		if most := b.quotas.fetch.MaxValueInWindow(quotaUser(req), quotaClientID(req)); most < float64(r.MaxBytes) {
+			r.MaxBytes = int32(max(most, 1))
+			r.MinBytes = min(r.MinBytes, r.MaxBytes)
+		}
+	}
 	now := time.Now()
 	fc, refused := b.fetchSessions.begin(r, replicaID >= 0, now)
 	if refused != nil {
@@ -53,18 +71,82 @@ func (b *Broker) handleFetch(ctx context.Context, req *wire.Request) (kmsg.Respo
 	for {
 		resp, bytes, waitOn := b.fetchOnce(eff, replicaID)
 		if bytes >= int(r.MinBytes) || r.MaxWaitMillis <= 0 || len(waitOn) == 0 {
-			b.metrics.bytesOut.Add(int64(bytes))
-			fc.finish(resp)
-			return resp, nil
+			return b.fetchRespond(req, rq, fc, resp, bytes), nil
 		}
 		req.Release() // a long poll holds no request budget (queued.max.request.bytes)
-		if !waitAny(ctx, waitOn, deadline) {
+		waitStart := time.Now()
+		woke := waitAny(ctx, waitOn, deadline)
+		rq.wait(time.Since(waitStart)) // purgatory is not handler time
+		if !woke {
 			resp, bytes, _ = b.fetchOnce(eff, replicaID)
-			b.metrics.bytesOut.Add(int64(bytes))
-			fc.finish(resp)
-			return resp, nil
+			return b.fetchRespond(req, rq, fc, resp, bytes), nil
 		}
 	}
+}
+
+// fetchRespond keeps of resp what the fetch session must send, then applies the client's
+// quotas to that. A throttled answer carries no partitions: the session then forgets that it
+// told the client anything, so the next fetch answers them all again.
+func (b *Broker) fetchRespond(req *wire.Request, rq *requestQuota, fc fetchContext, resp *kmsg.FetchResponse, bytes int) *kmsg.FetchResponse {
+	out := fc.finish(resp)
+	sent := b.fetchQuota(req, rq, out, bytes)
+	if sent != out {
+		fc.unsent(out)
+		sent.SessionID = out.SessionID
+	}
+	return sent
+}
+
+// fetchQuota records a consumer's fetch against consumer_byte_rate and its handler time
+// against request_percentage, and returns what to send (KafkaApis.handleFetchRequest): the
+// response, or, if either quota is violated, an empty one with the fetched bytes unrecorded,
+// since the consumer gets none of them and reads them again after its throttle.
+func (b *Broker) fetchQuota(req *wire.Request, rq *requestQuota, resp *kmsg.FetchResponse, bytes int) *kmsg.FetchResponse {
+	if rq == nil || rq.exempt {
+		b.metrics.bytesOut.Add(int64(bytes))
+		return resp
+	}
+	now := time.Now()
+	user, client := quotaUser(req), quotaClientID(req)
+	size, bw := 0, int64(0)
+	if b.quotas.fetch.Enabled() {
+		size = fetchResponseSize(resp)
+		bw = b.quotas.fetch.Record(user, client, float64(size), now.UnixMilli())
+	}
+	timeThrottle := b.quotas.recordRequestTime(req, rq, now)
+	if max(bw, timeThrottle) <= 0 {
+		b.metrics.bytesOut.Add(int64(bytes))
+		return resp
+	}
+	b.quotas.fetch.Unrecord(user, client, float64(size), now.UnixMilli())
+	rq.bandwidthKind, rq.bandwidth = quota.Fetch, bw
+	// FullFetchContext.getThrottledResponse: no partitions at all (Handle sets the throttle).
+	return req.Body.(*kmsg.FetchRequest).ResponseKind().(*kmsg.FetchResponse)
+}
+
+// fetchResponseSize is resp's encoded size (Kafka's FetchContext.getResponseSize), found
+// without copying the records: the response is encoded without them and their lengths are
+// added back (a few bytes of length prefix apart).
+func fetchResponseSize(resp *kmsg.FetchResponse) int {
+	records := 0
+	var saved [][]byte
+	for ti := range resp.Topics {
+		for pi := range resp.Topics[ti].Partitions {
+			p := &resp.Topics[ti].Partitions[pi]
+			records += len(p.RecordBatches)
+			saved = append(saved, p.RecordBatches)
+			p.RecordBatches = nil
+		}
+	}
+	n := len(resp.AppendTo(nil)) + records
+	i := 0
+	for ti := range resp.Topics {
+		for pi := range resp.Topics[ti].Partitions {
+			resp.Topics[ti].Partitions[pi].RecordBatches = saved[i]
+			i++
+		}
+	}
+	return n
 }
 
 // waitAny blocks until one of chans is closed (true) or the deadline or ctx ends (false).

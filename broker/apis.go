@@ -65,7 +65,15 @@ func (b *Broker) Handle(ctx context.Context, req *wire.Request) (kmsg.Response, 
 		b.delayControllerRequest(ctx) // the classroom's delay-controller-requests fault
 	}
 	start := time.Now()
+	var rq *requestQuota
+	if b.quotas.enabled() {
+		rq = &requestQuota{start: start}
+		ctx = context.WithValue(ctx, requestQuotaKey{}, rq)
+	}
 	resp, err := e.handle(b, ctx, req)
+	if err == nil && rq != nil {
+		b.quotas.finish(req, resp, rq) // quotas.go
+	}
 	took := time.Since(start)
 	b.metrics.observe(req.Key, took)
 	if took > slowControllerRequest && isControllerRequest(req.Key) {

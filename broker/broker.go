@@ -39,6 +39,7 @@ type Broker struct {
 	fetchers      *fetcherManager
 	topicConfigs  *topicConfigStore
 	dyn           *dynamicConfig // dynamic broker configs (dynamic_config.go)
+	quotas        *quotaManagers // client quotas (quotas.go)
 	pids          *producerIDs
 	channel       *controllerChannel
 	probes        *controllerChannel              // Metadata questions to other brokers (topic_wait.go)
@@ -132,6 +133,8 @@ func (b *Broker) Start() (err error) {
 	}
 	b.dyn = newDynamicConfig(b)
 	b.dyn.reload()
+	b.quotas = newQuotaManagers(b)
+	b.quotas.loadAll()
 	b.topicConfigs = newTopicConfigStore(b)
 	b.pids = &producerIDs{b: b}
 	b.groups = group.New(group.Config{
@@ -288,6 +291,7 @@ func (b *Broker) housekeeping() {
 			if err := b.logs.Checkpoint(); err != nil {
 				b.log.Error().Err(err).Msg("writing recovery point checkpoint")
 			}
+			b.quotas.warnEvictions()
 		case <-flushTick.C:
 			if err := b.logs.FlushDirtyLogs(time.Now().UnixMilli()); err != nil {
 				b.log.Error().Err(err).Msg("flushing logs (flush.ms)")

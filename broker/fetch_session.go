@@ -288,10 +288,10 @@ func (fc fetchContext) request(r *kmsg.FetchRequest) *kmsg.FetchRequest {
 }
 
 // finish keeps in the response what the client must hear, remembers what it was told, and
-// names the session.
-func (fc fetchContext) finish(resp *kmsg.FetchResponse) {
+// names the session. It returns resp.
+func (fc fetchContext) finish(resp *kmsg.FetchResponse) *kmsg.FetchResponse {
 	if fc.session == nil {
-		return
+		return resp
 	}
 	s := fc.session
 	s.mu.Lock()
@@ -341,5 +341,27 @@ func (fc fetchContext) finish(resp *kmsg.FetchResponse) {
 			}
 		}
 		s.order = append(reordered, moved...)
+	}
+	return resp
+}
+
+// unsent undoes what finish remembered of resp's partitions: the client never got them.
+func (fc fetchContext) unsent(resp *kmsg.FetchResponse) {
+	if fc.session == nil {
+		return
+	}
+	s := fc.session
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, rt := range resp.Topics {
+		for _, sp := range rt.Partitions {
+			k := sessionKey{topic: rt.Topic, partition: sp.Partition}
+			if fc.topicID {
+				k = sessionKey{id: rt.TopicID, partition: sp.Partition}
+			}
+			if cached := s.parts[k]; cached != nil {
+				cached.answered = false
+			}
+		}
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"sort"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -108,6 +110,8 @@ func (b *Broker) writeMetrics(w io.Writer) {
 	gauge("kafka_controller_kafkacontroller_activecontrollercount", "1 on the active controller.", active)
 	gauge("kafka_controller_kafkacontroller_offlinepartitionscount", "Partitions without a live leader (reported by the active controller).", offline)
 
+	b.writeQuotaMetrics(w)
+
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	keys := make([]int, 0, len(m.requests))
@@ -125,6 +129,38 @@ func (b *Broker) writeMetrics(w io.Writer) {
 		}
 		fmt.Fprintf(w, "%s_bucket{request=%q,le=\"+Inf\"} %d\n", hist, name, l.count)
 		fmt.Fprintf(w, "%s_sum{request=%q} %g\n%s_count{request=%q} %d\n", hist, name, l.sumMs, hist, name, l.count)
+	}
+}
+
+// writeQuotaMetrics renders the client quota sensors under Kafka's names: MBean
+// kafka.server:type=Produce|Fetch|Request,user=<u>,client-id=<c> with byte-rate (request-time
+// for Request, in percent of a thread) and throttle-time (the mean throttle in ms over the
+// sampled window; NaN without one, as Kafka's Avg), as the JMX exporter names them:
+// kafka_server_produce_byte_rate{user="",client_id="slow"}.
+func (b *Broker) writeQuotaMetrics(w io.Writer) {
+	if b.quotas == nil {
+		return
+	}
+	now := time.Now().UnixMilli()
+	for _, qm := range b.quotas.all() {
+		stats, evicted := qm.Stats(now)
+		typ := strings.ToLower(qm.Kind().String())
+		rateName := "kafka_server_" + typ + "_" + strings.ReplaceAll(qm.Kind().RateMetric(), "-", "_")
+		throttleName := "kafka_server_" + typ + "_throttle_time"
+		fmt.Fprintf(w, "# HELP %s Tracking %s per user/client-id.\n# TYPE %s gauge\n", rateName, qm.Kind().RateMetric(), rateName)
+		for _, st := range stats {
+			fmt.Fprintf(w, "%s{user=%q,client_id=%q} %g\n", rateName, st.User, st.ClientID, st.Rate)
+		}
+		fmt.Fprintf(w, "# HELP %s Tracking average throttle-time per user/client-id.\n# TYPE %s gauge\n", throttleName, throttleName)
+		for _, st := range stats {
+			v := "NaN"
+			if st.HasThrottle {
+				v = strconv.FormatFloat(st.Throttle, 'g', -1, 64)
+			}
+			fmt.Fprintf(w, "%s{user=%q,client_id=%q} %s\n", throttleName, st.User, st.ClientID, v)
+		}
+		name := "klassik_quota_" + typ + "_sensors_evicted_total"
+		fmt.Fprintf(w, "# HELP %s Sensors of active clients dropped to stay within klassik.quota.max.tracked.entities.\n# TYPE %s counter\n%s %d\n", name, name, name, evicted)
 	}
 }
 

@@ -58,7 +58,7 @@ func (b *Broker) reRegister() {
 	}
 }
 
-// readConfigChanges applies (with apply) the topic config changes announced under
+// readConfigChanges applies (with apply) the topic, broker and quota config changes announced under
 // /config/changes after sequence number *last, re-arms the watch, and moves *last to the
 // newest. The first call, at start, only takes the newest number: until a notification
 // exists it stays -1, and then the first one is applied like any other.
@@ -78,6 +78,9 @@ func (b *Broker) readConfigChanges(last *int64, apply bool) {
 		}
 		if e == "brokers/"+zkclient.BrokerDefault || e == "brokers/"+strconv.Itoa(int(b.cfg.BrokerID)) {
 			b.dyn.reload()
+		}
+		if strings.HasPrefix(e, "clients/") || strings.HasPrefix(e, "users/") {
+			b.quotas.refresh(e) // quotas.go
 		}
 	}
 }

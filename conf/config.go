@@ -98,6 +98,12 @@ type Config struct {
 	TransactionAbortTimedOutTransactionCleanupIntervalMs int  // transaction.abort.timed.out.transaction.cleanup.interval.ms (10000)
 	TransactionRemoveExpiredTransactionCleanupIntervalMs int  // transaction.remove.expired.transaction.cleanup.interval.ms (3600000)
 
+	// Client quotas (ClientQuotaManagerConfig): how rates are sampled. The quotas themselves
+	// are entity configs in ZooKeeper (/config/users, /config/clients).
+	QuotaWindowNum          int // quota.window.num (11)
+	QuotaWindowSizeSeconds  int // quota.window.size.seconds (1)
+	QuotaMaxTrackedEntities int // klassik.quota.max.tracked.entities (10000)
+
 	BrokerRack           string // broker.rack ("")
 	ReplicaSelectorClass string // replica.selector.class ("": the leader)
 

@@ -105,7 +105,11 @@ func TestDefaultsAreKafkas(t *testing.T) {
 		TransactionAbortTimedOutTransactionCleanupIntervalMs: 10000,
 		TransactionRemoveExpiredTransactionCleanupIntervalMs: 3600000,
 
-		BrokerRack:      "",
+		BrokerRack:              "",
+		QuotaWindowNum:          11,
+		QuotaWindowSizeSeconds:  1,
+		QuotaMaxTrackedEntities: 10000,
+
 		MetricsListener: "",
 		FaultsEnable:    false,
 	}

@@ -305,6 +305,14 @@ var table = []*property{
 	{name: "producer.id.expiration.ms", kind: kindInt, def: "86400000", field: func(c *Config) any { return &c.ProducerIDExpirationMs },
 		check: atLeast(1), doc: "How long an idle producer id's state is kept."},
 
+	// Client quotas.
+	{name: "quota.window.num", kind: kindInt, def: "11", field: func(c *Config) any { return &c.QuotaWindowNum },
+		check: atLeast(1), doc: "The number of samples kept in memory for client quotas."},
+	{name: "quota.window.size.seconds", kind: kindInt, def: "1", field: func(c *Config) any { return &c.QuotaWindowSizeSeconds },
+		check: atLeast(1), doc: "The time span of each sample for client quotas."},
+	{name: "klassik.quota.max.tracked.entities", kind: kindInt, def: "10000", field: func(c *Config) any { return &c.QuotaMaxTrackedEntities },
+		check: atLeast(1), doc: "klassik's own: the most (user, client id) combinations each quota type (produce, fetch, request) measures at once, so that a flood of client ids cannot grow the broker's memory; past it the one idle longest is forgotten (its rate starts again from zero). Kafka has no such bound; it forgets a client idle for an hour, as klassik also does."},
+
 	// klassik's own.
 	{name: "metrics.listener", kind: kindString, null: true, field: func(c *Config) any { return &c.MetricsListener },
 		check: checkMetricsListener,

@@ -7,6 +7,7 @@ import (
 	"context"
 	"net"
 	"sync/atomic"
+	"time"
 
 	"github.com/rs/zerolog"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -24,6 +25,9 @@ type Request struct {
 	ClientID      *string
 	Body          kmsg.Request // decoded with kmsg at Version
 	Conn          *ConnInfo
+	// Size is the frame's length after the size prefix: header and body, Kafka's
+	// request.sizeInBytes, what a producer's byte-rate quota counts.
+	Size int
 
 	// held is the part of the server's Budget this request's frame holds; Release gives it
 	// back. Nil for requests not read by a Server (ParseRequest, ReadRequest).
@@ -43,6 +47,24 @@ func (r *Request) Release() {
 	}
 }
 
+// Throttle mutes the request's connection for d from now (KIP-219): its response is still
+// sent at once, but the connection's next requests are neither read nor handled until d has
+// passed, so a client over its quota is slowed down even if it ignores throttle_time_ms.
+// A later, longer throttle extends an earlier one; a shorter one changes nothing. Safe from
+// any goroutine; nothing happens for a request not read by a Server.
+func (r *Request) Throttle(d time.Duration) {
+	if r == nil || r.Conn == nil || d <= 0 {
+		return
+	}
+	until := time.Now().Add(d).UnixNano()
+	for {
+		cur := r.Conn.mutedUntil.Load()
+		if cur >= until || r.Conn.mutedUntil.CompareAndSwap(cur, until) {
+			return
+		}
+	}
+}
+
 // ConnInfo describes the connection a request came on. It is shared by all requests of a
 // connection; its fields must not be modified, and the principal changes only through
 // SetPrincipal.
@@ -52,7 +74,16 @@ type ConnInfo struct {
 	LocalAddr  net.Addr
 	Listener   string // the listener name, e.g. "PLAINTEXT"
 
-	principal atomic.Pointer[string]
+	principal  atomic.Pointer[string]
+	mutedUntil atomic.Int64 // unix nanoseconds; see Request.Throttle
+}
+
+// MutedUntil is when the connection's current throttle ends (the zero Time if it never was).
+func (c *ConnInfo) MutedUntil() time.Time {
+	if n := c.mutedUntil.Load(); n != 0 {
+		return time.Unix(0, n)
+	}
+	return time.Time{}
 }
 
 // AnonymousPrincipal is the principal of a connection nobody authenticated, as Kafka names it.

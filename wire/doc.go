@@ -50,6 +50,11 @@
 //   - the write loop encodes the responses in the same order into a buffered writer and
 //     flushes when no further response is queued, so pipelined small responses share a write.
 //
+// A handler may throttle its request's connection (Request.Throttle, KIP-219): the response
+// goes out at once, and both the read and the handle loop wait until the throttle ends before
+// they take the connection's next request, as Kafka mutes a throttled channel. A client over
+// its quota is thus slowed down whether or not it honours throttle_time_ms.
+//
 // A request outside Versions closes the connection (as Kafka does), except ApiVersions at a
 // version newer than served, which is answered with the v0 UNSUPPORTED_VERSION response from
 // ServerConfig.ApiVersionsFallback (KIP-511) and leaves the connection open. A Handler that

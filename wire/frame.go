@@ -127,6 +127,7 @@ func parseRequest(frame []byte, versions Versions, prevClientID *string) (*Reque
 		Key:           int16(binary.BigEndian.Uint16(frame)),
 		Version:       int16(binary.BigEndian.Uint16(frame[2:])),
 		CorrelationID: int32(binary.BigEndian.Uint32(frame[4:])),
+		Size:          len(frame),
 	}
 	rest := frame[8:]
 

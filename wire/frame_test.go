@@ -247,6 +247,9 @@ func TestParseRequestHeader(t *testing.T) {
 		if req.Key != 3 || req.Version != 12 || req.CorrelationID != 77 || *req.ClientID != "cid" {
 			t.Fatalf("%s: header %+v", name, req)
 		}
+		if req.Size != len(f) { // what a producer's byte-rate quota counts
+			t.Fatalf("%s: Size %d, frame %d bytes", name, req.Size, len(f))
+		}
 		if _, ok := req.Body.(*kmsg.MetadataRequest); !ok {
 			t.Fatalf("%s: body %T", name, req.Body)
 		}

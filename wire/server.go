@@ -271,6 +271,9 @@ func (c *conn) readLoop() {
 	br := bufio.NewReaderSize(c.nc, ioBufferSize)
 	var clientID *string
 	for {
+		if !c.waitMuted() {
+			return
+		}
 		n, err := readFrameSize(br, c.s.maxSize)
 		if err != nil {
 			switch {
@@ -396,6 +399,9 @@ func (c *conn) handleLoop() {
 	defer c.loopDone()
 	defer c.close(zerolog.DebugLevel, "handle loop stopped", nil)
 	for {
+		if !c.waitMuted() {
+			return
+		}
 		var in inbound
 		select {
 		case in = <-c.reqs:
@@ -416,6 +422,27 @@ func (c *conn) handleLoop() {
 		case c.resps <- outbound{correlationID: in.req.CorrelationID, resp: resp}:
 		case <-c.ctx.Done():
 			return
+		}
+	}
+}
+
+// waitMuted blocks while the connection is throttled (Request.Throttle), so that the read
+// loop reads no further request and the handle loop handles none until the throttle ends
+// (Kafka's muted channel, KIP-219). It returns false if the connection closed meanwhile. A
+// frame the read loop was already reading when the throttle began is read, and waits in
+// reqs (readAhead bounds those).
+func (c *conn) waitMuted() bool {
+	for {
+		d := time.Until(time.Unix(0, c.info.mutedUntil.Load()))
+		if d <= 0 {
+			return c.ctx.Err() == nil
+		}
+		t := time.NewTimer(d)
+		select {
+		case <-t.C:
+		case <-c.ctx.Done():
+			t.Stop()
+			return false
 		}
 	}
 }

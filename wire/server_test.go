@@ -75,6 +75,10 @@ func (h *testHandler) Handle(ctx context.Context, req *Request) (kmsg.Response, 
 			return nil, errors.New("handler refuses")
 		case "wrongkey":
 			return kmsg.NewPtrProduceResponse(), nil
+		case "throttle":
+			req.Throttle(300 * time.Millisecond)
+		case "throttle-long":
+			req.Throttle(time.Hour)
 		case "block", "releaseblk":
 			if topic == "releaseblk" {
 				req.Release() // done with the bytes before waiting, as acks=all does
@@ -380,6 +384,43 @@ func TestPipelinedInOrder(t *testing.T) {
 	if m := h.maxInflight.Load(); m != 1 {
 		t.Fatalf("%d concurrent handler calls on one connection", m)
 	}
+}
+
+// TestThrottleMutesConnection: a throttled request (KIP-219) is answered at once, and the
+// connection's next request, already sent, is neither handled nor answered until the
+// throttle has passed; other connections are not held back, and closing the server does not
+// wait for a throttle to end.
+func TestThrottleMutesConnection(t *testing.T) {
+	s := startServer(t, newTestHandler(), 0)
+	rc := rawDial(t, s.addr)
+	frames := AppendRequest(nil, metadataReq(12, "throttle"), 1, nil)
+	frames = AppendRequest(frames, metadataReq(12, "after"), 2, nil)
+	start := time.Now()
+	rawWrite(t, rc, frames)
+	if corr, _ := rawRead(t, rc); corr != 1 {
+		t.Fatalf("first response has correlation id %d", corr)
+	}
+	if d := time.Since(start); d > 250*time.Millisecond {
+		t.Fatalf("the throttled request's own response took %v; it must be sent at once", d)
+	}
+	askMetadata(t, dialClient(t, s.addr, "other"), "not-held-back")
+	if d := time.Since(start); d > 250*time.Millisecond {
+		t.Fatalf("another connection waited %v for a throttle that is not its own", d)
+	}
+	if corr, _ := rawRead(t, rc); corr != 2 {
+		t.Fatalf("second response has correlation id %d", corr)
+	}
+	if d := time.Since(start); d < 300*time.Millisecond {
+		t.Fatalf("the request after a 300 ms throttle was answered after %v", d)
+	}
+
+	// An hour's throttle: Close (in the cleanup) must not wait for it.
+	lc := rawDial(t, s.addr)
+	rawWrite(t, lc, AppendRequest(nil, metadataReq(12, "throttle-long"), 3, nil))
+	if corr, _ := rawRead(t, lc); corr != 3 {
+		t.Fatalf("long throttle response has correlation id %d", corr)
+	}
+	rawWrite(t, lc, AppendRequest(nil, metadataReq(12, "waits"), 4, nil))
 }
 
 // TestNoResponse: a Produce with acks=0 gets no response; the next request's response is

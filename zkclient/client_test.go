@@ -306,6 +306,59 @@ func TestAgainstZooKeeper(t *testing.T) {
 		}
 	})
 
+	t.Run("client quota entity configs, nested users/<u>/clients/<c>", func(t *testing.T) {
+		c := dial(t, server+"/klassik/q", 6*time.Second)
+		if err := c.EnsurePersistentPaths(); err != nil {
+			t.Fatal(err)
+		}
+		golden := func(p, want string) {
+			t.Helper()
+			if got := rawGet(t, raw, "/klassik/q"+p); got != want {
+				t.Errorf("%s:\n got %s\nwant %s", p, got, want)
+			}
+		}
+		if err := c.SetEntityConfig("clients", "slow", map[string]string{"producer_byte_rate": "204800"}); err != nil {
+			t.Fatal(err)
+		}
+		golden("/config/clients/slow", `{"version":1,"config":{"producer_byte_rate":"204800"}}`)
+		if err := c.SetEntityConfig("users", "alice/clients/<default>", map[string]string{"request_percentage": "50.0"}); err != nil {
+			t.Fatal(err)
+		}
+		golden("/config/users/alice/clients/<default>", `{"version":1,"config":{"request_percentage":"50.0"}}`)
+		golden("/config/changes/config_change_0000000001", `{"version":2,"entity_path":"users/alice/clients/<default>"}`)
+		// The parent was made without data; it reads as an empty config.
+		if cfg, err := c.EntityConfig("users", "alice"); err != nil || len(cfg) != 0 {
+			t.Fatalf("parent user config: %v %v", cfg, err)
+		}
+		if cfg, err := c.EntityConfig("users", "alice/clients/<default>"); err != nil || cfg["request_percentage"] != "50.0" {
+			t.Fatalf("nested config: %v %v", cfg, err)
+		}
+		if err := c.SetEntityConfig("clients", "slow", map[string]string{}); err != nil {
+			t.Fatal(err)
+		}
+		golden("/config/clients/slow", `{"version":1,"config":{}}`)
+		if names, err := c.EntityNames("users"); err != nil || len(names) != 1 || names[0] != "alice" {
+			t.Fatalf("EntityNames(users): %v %v", names, err)
+		}
+		if names, err := c.EntityNames("users/alice/clients"); err != nil || len(names) != 1 || names[0] != "<default>" {
+			t.Fatalf("EntityNames(users/alice/clients): %v %v", names, err)
+		}
+		if names, err := c.EntityNames("users/bob/clients"); err != nil || names != nil {
+			t.Fatalf("EntityNames of a user without client quotas: %v %v", names, err)
+		}
+		for _, bad := range []struct{ typ, name string }{
+			{"users", "alice/topics/x"}, {"users", "alice/clients/"}, {"users", "a/clients/b/c"},
+			{"clients", "a/clients/b"}, {"users", "../clients/x"},
+		} {
+			if err := c.SetEntityConfig(bad.typ, bad.name, nil); err == nil {
+				t.Errorf("SetEntityConfig(%s, %s) accepted", bad.typ, bad.name)
+			}
+		}
+		if _, err := c.EntityNames("topics/x/clients"); err == nil {
+			t.Error("EntityNames(topics/x/clients) accepted")
+		}
+	})
+
 	t.Run("broker registration and a taken id", func(t *testing.T) {
 		connect := server + "/klassik/b"
 		c1, c2 := dial(t, connect, 6*time.Second), dial(t, connect, 6*time.Second)

@@ -29,6 +29,8 @@
 //	                                                                    (ReassignPartitionsZNode; removed by the controller once done)
 //	/config/topics/<t>                            persistent            {"version":1,"config":{"retention.ms":"1000"}} (ConfigEntityZNode)
 //	/config/{clients,users,brokers,ips}           persistent            parents of other config entities
+//	/config/clients/<c>, /config/users/<u>        persistent            {"version":1,"config":{"producer_byte_rate":"1024"}}: quotas,
+//	/config/users/<u>/clients/<c>                                       names sanitized (URL-encoded), <default> for a default
 //	/config/changes/config_change_<seq>           persistent sequential {"version":2,"entity_path":"topics/<t>"}
 //	/isr_change_notification/isr_change_<seq>     persistent sequential {"version":1,"partitions":[{"topic":"t","partition":0}]}
 //	/log_dir_event_notification/log_dir_event_<seq> persistent sequential {"version":1,"broker":1,"event":1} (LogDirEventNotificationSequenceZNode)

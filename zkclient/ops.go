@@ -579,10 +579,13 @@ func (c *Client) SetTopicConfig(topic string, config map[string]string) error {
 const BrokerDefault = "<default>"
 
 // EntityConfig reads /config/<entityType>/<name>, Kafka's dynamic config of an entity:
-// entityType is topics, brokers (name a broker id or BrokerDefault), users or clients. The map
-// is empty when the znode is absent.
+// entityType is topics, brokers (name a broker id or BrokerDefault), users or clients; for
+// users, name may also be "<user>/clients/<client>", the quotas of one client id of one user
+// (Kafka's AdminZkClient.fetchEntityConfig with its entity path). Users and client ids are
+// named sanitized, as Kafka's Sanitizer writes them. The map is empty when the znode is
+// absent, or present without data (a parent created for a <user>/clients/<client>).
 func (c *Client) EntityConfig(entityType, name string) (map[string]string, error) {
-	if err := checkName(entityType, name); err != nil {
+	if err := checkEntityName(entityType, name); err != nil {
 		return nil, err
 	}
 	data, _, err := c.get(entityConfigPath(entityType, name))
@@ -595,11 +598,12 @@ func (c *Client) EntityConfig(entityType, name string) (map[string]string, error
 	return decodeEntityConfig(data)
 }
 
-// SetEntityConfig writes /config/<entityType>/<name> and the /config/changes notification
-// for "<entityType>/<name>" that tells every broker to read it again (Kafka's
-// AdminZkClient.changeEntityConfig).
+// SetEntityConfig writes /config/<entityType>/<name> (names as EntityConfig takes them) and
+// the /config/changes notification for "<entityType>/<name>" that tells every broker to read
+// it again (Kafka's AdminZkClient.changeEntityConfig). An empty config is written as such,
+// {"version":1,"config":{}}, as Kafka leaves it.
 func (c *Client) SetEntityConfig(entityType, name string, config map[string]string) error {
-	if err := checkName(entityType, name); err != nil {
+	if err := checkEntityName(entityType, name); err != nil {
 		return err
 	}
 	p, data := entityConfigPath(entityType, name), encodeEntityConfig(config)
@@ -616,6 +620,30 @@ func (c *Client) SetEntityConfig(entityType, name string, config map[string]stri
 	}
 	_, err := c.createRecursive(configChangesPath+"/"+configChangePrefix, encodeConfigChange(entityType+"/"+name), zk.FlagSequence)
 	return err
+}
+
+// EntityNames lists the entities that have a config znode of a type (Kafka's
+// getAllEntitiesWithConfig): the children of /config/<entityType>, or, for
+// "users/<user>/clients", the client ids with quotas of one user. Nil when there are none.
+func (c *Client) EntityNames(entityType string) ([]string, error) {
+	root, rest, nested := strings.Cut(entityType, "/")
+	if nested {
+		user, tail, _ := strings.Cut(rest, "/")
+		if root != "users" || tail != "clients" {
+			return nil, fmt.Errorf("zkclient: invalid entity type %q", entityType)
+		}
+		if err := checkName("user", user); err != nil {
+			return nil, err
+		}
+	} else if err := checkName("entity type", root); err != nil {
+		return nil, err
+	}
+	kids, err := c.children(configPath+"/"+entityType, false)
+	if errors.Is(err, ErrNoNode) {
+		return nil, nil
+	}
+	sort.Strings(kids)
+	return kids, err
 }
 
 // ConfigChanges returns entity paths ("topics/<t>") of notifications after seq lastSeen (-1:

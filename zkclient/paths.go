@@ -71,6 +71,25 @@ func checkName(kind, name string) error {
 	return nil
 }
 
+// checkEntityName is checkName for an entity config, where a user's client ids nest:
+// users/<user>/clients/<client> (Kafka's entity path for a (user, client id) quota).
+func checkEntityName(entityType, name string) error {
+	if err := checkName("entity type", entityType); err != nil {
+		return err
+	}
+	if user, rest, nested := strings.Cut(name, "/"); nested && entityType == "users" {
+		client, ok := strings.CutPrefix(rest, "clients/")
+		if !ok {
+			return fmt.Errorf("zkclient: invalid users entity %q: want <user>/clients/<client>", name)
+		}
+		if err := checkName("user", user); err != nil {
+			return err
+		}
+		return checkName("client", client)
+	}
+	return checkName(entityType, name)
+}
+
 // sequenceNumber parses the 10-digit suffix ZooKeeper gives a sequential znode.
 func sequenceNumber(name, prefix string) (int64, bool) {
 	s, ok := strings.CutPrefix(name, prefix)

@@ -16,21 +16,26 @@ import (
 
 // configs mirrors kafka-configs.sh (Kafka's ConfigCommand) for topics and brokers:
 // --describe prints the dynamic (or, with --all, every) config with its synonyms, and --alter
-// applies --add-config/--delete-config through IncrementalAlterConfigs (KIP-339).
+// applies --add-config/--delete-config through IncrementalAlterConfigs (KIP-339). Client
+// quotas (--entity-type clients|users) are in configs_quotas.go.
 
 func configsFlags() *flagSet {
-	fs := newFlagSet("configs", "Add, remove, or describe configs for a topic or broker (kafka-configs.sh).")
+	fs := newFlagSet("configs", "Add, remove, or describe configs for a topic, broker, client id or user (kafka-configs.sh).")
 	adminFlags(fs, "REQUIRED: The Kafka server to connect to.")
-	fs.Value("entity-type", "String", "", "Type of entity (topics/brokers).")
-	fs.Value("entity-name", "String", "", "Name of entity (topic name/broker id).")
-	fs.Bool("entity-default", "Default entity name for brokers (applies to corresponding entity type in command line).")
+	fs.Value("entity-type", "String", "", "Type of entity (topics/clients/users/brokers); users and clients may be given together for the quotas of one user's client id (repeatable).")
+	fs.Value("entity-name", "String", "", "Name of entity (topic name/client id/user principal name/broker id) (repeatable, one per --entity-type).")
+	fs.Bool("entity-default", "Default entity name for clients/users/brokers (applies to corresponding entity type in command line).")
 	fs.Value("topic", "String", "", "The topic's name; the same as --entity-type topics --entity-name <topic>.")
+	fs.Value("client", "String", "", "The client's ID; the same as --entity-type clients --entity-name <client>.")
+	fs.Bool("client-defaults", "The config defaults for all clients.")
+	fs.Value("user", "String", "", "The user's principal name; the same as --entity-type users --entity-name <user>.")
+	fs.Bool("user-defaults", "The config defaults for all users.")
 	fs.Value("broker", "String", "", "The broker's ID; the same as --entity-type brokers --entity-name <broker>.")
 	fs.Bool("broker-defaults", "The config defaults for all brokers; the same as --entity-type brokers --entity-default.")
 	fs.Bool("describe", "List configs for the given entity.")
 	fs.Bool("alter", "Alter the configuration for the entity.")
 	fs.Bool("all", "List all configs for the given topic or broker, including those that are not dynamic.")
-	fs.Value("add-config", "String", "", "Key Value pairs of configs to add. Square brackets can be used to group values which contain commas: 'k1=v1,k2=[v1,v2,v2],k3=v3' (repeatable).")
+	fs.Value("add-config", "String", "", "Key Value pairs of configs to add. Square brackets can be used to group values which contain commas: 'k1=v1,k2=[v1,v2,v2],k3=v3' (repeatable). For clients and users: producer_byte_rate, consumer_byte_rate, request_percentage.")
 	fs.Value("add-config-file", "String", "", "Path to a properties file with configs to add.")
 	fs.Value("delete-config", "String", "", "Config keys to remove: 'k1,k2' (repeatable).")
 	return fs
@@ -61,10 +66,10 @@ func parseConfigTarget(fs *flagSet) (configTarget, error) {
 	case "topics", "brokers":
 	case "":
 		return t, usageErrorf("At least one entity type must be specified")
-	case "users", "clients", "ips", "broker-loggers", "client-metrics":
-		return t, fmt.Errorf("Entity type %s is not supported by klassik; use topics or brokers", kind)
+	case "ips", "broker-loggers", "client-metrics":
+		return t, fmt.Errorf("Entity type %s is not supported by klassik; use topics, clients, users or brokers", kind)
 	default:
-		return t, usageErrorf("Invalid entity type %s, the entity type must be one of topics, brokers", kind)
+		return t, usageErrorf("Invalid entity type %s, the entity type must be one of topics, clients, users, brokers", kind)
 	}
 	t.kind, t.name = kind, name
 	if fs.byName["entity-default"].given {
@@ -209,9 +214,15 @@ func runConfigs(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		if err != nil {
 			return err
 		}
-		t, err := parseConfigTarget(fs)
+		qt, quotas, err := parseQuotaTarget(fs) // --entity-type clients|users
 		if err != nil {
 			return err
+		}
+		var t configTarget
+		if !quotas {
+			if t, err = parseConfigTarget(fs); err != nil {
+				return err
+			}
 		}
 		var adds [][2]string
 		var dels []string
@@ -259,6 +270,9 @@ func runConfigs(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			}
 		} else if fs.byName["add-config"].given || fs.byName["delete-config"].given {
 			return usageErrorf("Option \"[add-config]\" and \"[delete-config]\" can only be used with --alter")
+		}
+		if quotas {
+			return runQuotaConfigs(qt, action, bootstrap, adds, dels, args, stdout)
 		}
 		return withAdmin(bootstrap, func(ctx context.Context, _ *kgo.Client, adm *kadm.Client) error {
 			var err error

@@ -68,6 +68,7 @@ type flagSet struct {
 	byName  map[string]*option
 	aliases map[string]string
 	args    []string // positional arguments
+	seq     []string // the options given, by name, in command-line order
 }
 
 func newFlagSet(cmd, summary string) *flagSet {
@@ -146,6 +147,7 @@ func (fs *flagSet) parse(args []string) error {
 			return fmt.Errorf("%s is not a recognized option", name)
 		}
 		o.given = true
+		fs.seq = append(fs.seq, o.name)
 		switch o.kind {
 		case kindBool:
 			if hasValue {
