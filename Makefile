@@ -84,7 +84,8 @@ FUZZ_TARGETS := \
 	./coordinator/transaction/:FuzzDecodeValue \
 	./broker/:FuzzValidateTopicConfig \
 	./cmd/klassik/tools/:FuzzDumpLog \
-	./cmd/klassik/tools/:FuzzDumpIndexes
+	./cmd/klassik/tools/:FuzzDumpIndexes \
+	./internal/properties/:FuzzParse
 # A count, not a duration: a duration-bounded run can end in "context deadline exceeded" when a
 # worker is busy at the deadline on a loaded machine, which is not a finding.
 FUZZSMOKE ?= 30000x
