@@ -85,7 +85,9 @@ FUZZ_TARGETS := \
 	./broker/:FuzzValidateTopicConfig \
 	./cmd/klassik/tools/:FuzzDumpLog \
 	./cmd/klassik/tools/:FuzzDumpIndexes \
-	./internal/properties/:FuzzParse
+	./internal/properties/:FuzzParse \
+	./connect/:FuzzJSONToText \
+	./connect/:FuzzDecodeOffsets
 # A count, not a duration: a duration-bounded run can end in "context deadline exceeded" when a
 # worker is busy at the deadline on a loaded machine, which is not a finding.
 FUZZSMOKE ?= 30000x
