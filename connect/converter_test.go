@@ -31,7 +31,7 @@ func TestJSONConverterEnvelope(t *testing.T) {
 // Jackson's escaping: short forms, \u00XX upper case for other controls, nothing else escaped.
 func TestJacksonStringEscaping(t *testing.T) {
 	for in, want := range map[string]string{
-		`say "hi" \ back`:        `"say \"hi\" \\ back"`,
+		`say "hi" \ back`:       `"say \"hi\" \\ back"`,
 		"tab\there\b\f\x01\x1f": `"tab\there\b\f\u0001\u001F"`,
 		"</script> & <b>":       `"</script> & <b>"`,
 		"données € \u2028 😀":    "\"données € \u2028 😀\"",
