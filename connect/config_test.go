@@ -1,6 +1,8 @@
 package connect
 
 import (
+	"bytes"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -187,5 +189,23 @@ func TestConnectorConfigErrors(t *testing.T) {
 	}
 	if _, ok := c.KeyConverter.(StringConverter); !ok {
 		t.Fatalf("key converter %#v, want the worker's", c.KeyConverter)
+	}
+}
+
+// config/ holds the same Kafka files as the tests' testdata, byte for byte, so the README's
+// quickstart runs what the tests check.
+func TestConfigFolderHoldsKafkaFiles(t *testing.T) {
+	for _, name := range []string{"connect-standalone.properties", "connect-file-source.properties", "connect-file-sink.properties"} {
+		a, err := os.ReadFile("../config/" + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := os.ReadFile("../integration/testdata/connect/" + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(a, b) {
+			t.Errorf("config/%s differs from integration/testdata/connect/%s", name, name)
+		}
 	}
 }
