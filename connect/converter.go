@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode/utf16"
 	"unicode/utf8"
 )
 
@@ -230,15 +231,33 @@ func javaUTF8(b []byte) string {
 	return sb.String()
 }
 
-// appendJacksonString appends s as a JSON string exactly as Jackson writes it: '"' and '\\'
-// escaped, \b \t \n \f \r in their short forms, other control characters as \u00XX with
-// upper-case hex, and everything else (non-ASCII included, '/' and '<' too) as it is. Go's
-// encoding/json would escape <, >, &, U+2028 and U+2029, which Kafka does not.
+// appendJacksonString appends s as a JSON string exactly as Jackson's UTF8JsonGenerator writes
+// it (Kafka 3.6 has Jackson 2.13.5; the behaviour holds before 2.18): '"' and '\\' escaped,
+// \b \t \n \f \r in their short forms, other control characters as \u00XX, a character beyond
+// the Basic Multilingual Plane as its UTF-16 surrogate pair (😀 is \uD83D\uDE00), hex in upper
+// case, and everything else (non-ASCII, '/', '<', U+2028) as UTF-8 as it is. Go's
+// encoding/json would escape <, >, &, U+2028 and U+2029 and keep 😀 whole, which Kafka does not.
+// TestEnvelopeAgainstJackson checks this against Jackson itself.
 func appendJacksonString(b []byte, s string) []byte {
 	const hex = "0123456789ABCDEF"
+	u4 := func(b []byte, u rune) []byte {
+		return append(b, '\\', 'u', hex[u>>12&0xf], hex[u>>8&0xf], hex[u>>4&0xf], hex[u&0xf])
+	}
 	b = append(b, '"')
-	for i := 0; i < len(s); i++ {
+	for i := 0; i < len(s); {
 		c := s[i]
+		if c >= utf8.RuneSelf {
+			r, n := utf8.DecodeRuneInString(s[i:])
+			i += n
+			if r > 0xffff {
+				hi, lo := utf16.EncodeRune(r)
+				b = u4(u4(b, hi), lo)
+			} else {
+				b = utf8.AppendRune(b, r) // an invalid byte is U+FFFD, as Java decoded it
+			}
+			continue
+		}
+		i++
 		switch {
 		case c == '"' || c == '\\':
 			b = append(b, '\\', c)
@@ -253,7 +272,7 @@ func appendJacksonString(b []byte, s string) []byte {
 		case c == '\r':
 			b = append(b, '\\', 'r')
 		case c < 0x20:
-			b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			b = u4(b, rune(c))
 		default:
 			b = append(b, c)
 		}

@@ -34,7 +34,7 @@ func TestJacksonStringEscaping(t *testing.T) {
 		`say "hi" \ back`:       `"say \"hi\" \\ back"`,
 		"tab\there\b\f\x01\x1f": `"tab\there\b\f\u0001\u001F"`,
 		"</script> & <b>":       `"</script> & <b>"`,
-		"données € \u2028 😀":    "\"données € \u2028 😀\"",
+		"données € \u2028 😀":    "\"données € \u2028 \\uD83D\\uDE00\"",
 		"\x7f":                  "\"\x7f\"",
 	} {
 		if got := string(appendJacksonString(nil, in)); got != want {
