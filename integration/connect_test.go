@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -426,5 +427,20 @@ func TestConnectQuickstart(t *testing.T) {
 	}
 	if log, _ := os.ReadFile(w.log); !strings.Contains(string(log), "Committing offsets for") || strings.Contains(string(log), "panic:") {
 		t.Fatalf("connect-standalone's log lacks its offset commits or holds a panic:\n%s", tailFile(w.log, 40))
+	}
+
+	// A connector class klassik does not have stops the worker as Kafka's does (exit 3),
+	// naming the class.
+	bad := filepath.Join(dir, "bad-connector.properties")
+	if err := os.WriteFile(bad, []byte("name=jdbc\nconnector.class=io.confluent.connect.jdbc.JdbcSourceConnector\ntopic=t\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel = context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, klassikBin, "connect-standalone", worker, bad)
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
+	if code := cmd.ProcessState.ExitCode(); code != 3 || !strings.Contains(string(out), "io.confluent.connect.jdbc.JdbcSourceConnector") {
+		t.Fatalf("an unknown connector class: exit %d (%v), want 3 and a message naming it:\n%s", code, err, out)
 	}
 }
