@@ -273,6 +273,9 @@ func TestConnectQuickstart(t *testing.T) {
 	w := &connectWorker{t: t, dir: dir, args: []string{worker, source, sink}, url: fmt.Sprintf("http://127.0.0.1:%d", port),
 		log: filepath.Join(c.dir, "connect.log")}
 	t.Cleanup(func() {
+		if line := findCrash(w.log); line != "" {
+			t.Errorf("connect-standalone crashed: %s", line)
+		}
 		if w.proc != nil {
 			w.proc.kill()
 			if t.Failed() {
@@ -425,8 +428,8 @@ func TestConnectQuickstart(t *testing.T) {
 	if strings.TrimSpace(string(offsets)) != wantOffsets {
 		t.Fatalf("connect.offsets: %s\nwant %s", offsets, wantOffsets)
 	}
-	if log, _ := os.ReadFile(w.log); !strings.Contains(string(log), "Committing offsets for") || strings.Contains(string(log), "panic:") {
-		t.Fatalf("connect-standalone's log lacks its offset commits or holds a panic:\n%s", tailFile(w.log, 40))
+	if log, _ := os.ReadFile(w.log); !strings.Contains(string(log), "Committing offsets for") {
+		t.Fatalf("connect-standalone's log lacks its offset commits:\n%s", tailFile(w.log, 40))
 	}
 
 	// A connector class klassik does not have stops the worker as Kafka's does (exit 3),
