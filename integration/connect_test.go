@@ -446,4 +446,66 @@ func TestConnectQuickstart(t *testing.T) {
 	if code := cmd.ProcessState.ExitCode(); code != 3 || !strings.Contains(string(out), "io.confluent.connect.jdbc.JdbcSourceConnector") {
 		t.Fatalf("an unknown connector class: exit %d (%v), want 3 and a message naming it:\n%s", code, err, out)
 	}
+
+	// Without file, the source reads standard input and the sink writes standard output, as
+	// Kafka's file connectors do; a connector's own value.converter overrides the worker's.
+	stdinWorker := copyKafkaConfig(t, dir, "connect-standalone.properties", map[string]string{
+		"bootstrap.servers=localhost:9092":                  "bootstrap.servers=" + c.BootstrapServers(),
+		"offset.storage.file.filename=/tmp/connect.offsets": "offset.storage.file.filename=" + filepath.Join(dir, "stdin.offsets"),
+	}, fmt.Sprintf("\nlisteners=http://127.0.0.1:%d\n", port))
+	stdinSource := filepath.Join(dir, "stdin-source.properties")
+	stdoutSink := filepath.Join(dir, "stdout-sink.properties")
+	os.WriteFile(stdinSource, []byte("name=stdin-source\nconnector.class=org.apache.kafka.connect.file.FileStreamSourceConnector\ntopic=connect-stdin\n"+
+		"value.converter=org.apache.kafka.connect.storage.StringConverter\n"), 0o644)
+	os.WriteFile(stdoutSink, []byte("name=stdout-sink\nconnector.class=FileStreamSinkConnector\ntopics=connect-stdin\n"+
+		"value.converter=StringConverter\n"), 0o644)
+	stdout := filepath.Join(dir, "stdout.txt")
+	outFile, err := os.Create(stdout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer outFile.Close()
+	logFile, err := os.Create(filepath.Join(c.dir, "connect-stdin.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer logFile.Close()
+	proc := exec.Command(klassikBin, "connect-standalone", stdinWorker, stdinSource, stdoutSink)
+	proc.Dir, proc.Stdin, proc.Stdout, proc.Stderr = dir, strings.NewReader("from stdin 1\nfrom stdin 2\n"), outFile, logFile
+	proc.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := proc.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- proc.Wait() }()
+	defer func() {
+		proc.Process.Kill()
+		<-exited
+	}()
+	eventually(t, 60*time.Second, func() error {
+		if got := readLines(t, stdout); !slices.Equal(got, []string{"from stdin 1", "from stdin 2"}) {
+			return fmt.Errorf("standard output holds %q", got)
+		}
+		return nil
+	})
+	ctx, cancel = context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cl := c.Client(t, kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{"connect-stdin": {0: kgo.NewOffset().AtStart()}}))
+	var stdinValues []string
+	for len(stdinValues) < 2 && ctx.Err() == nil {
+		cl.PollFetches(ctx).EachRecord(func(r *kgo.Record) { stdinValues = append(stdinValues, string(r.Value)) })
+	}
+	if !slices.Equal(stdinValues, []string{"from stdin 1", "from stdin 2"}) {
+		t.Fatalf("connect-stdin holds %q, want the lines as StringConverter writes them", stdinValues)
+	}
+	proc.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-exited:
+		exited <- err
+		if err != nil {
+			t.Fatalf("connect-standalone reading stdin: %v after SIGTERM", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("connect-standalone reading stdin did not stop within 30 s of SIGTERM")
+	}
 }
