@@ -166,24 +166,33 @@ func (s *OffsetStore) Flush() error {
 	if !s.dirty {
 		return nil
 	}
-	keys := make([]string, 0, len(s.offsets))
-	for k := range s.offsets {
+	b, err := encodeOffsets(s.offsets)
+	if err != nil {
+		return err
+	}
+	if err := writeFileAtomic(s.path, b); err != nil {
+		return fmt.Errorf("writing offset.storage.file.filename %s: %w", s.path, err)
+	}
+	s.dirty = false
+	return nil
+}
+
+// encodeOffsets is the content of an offsets file, entries in key order.
+func encodeOffsets(offsets map[string]json.RawMessage) ([]byte, error) {
+	keys := make([]string, 0, len(offsets))
+	for k := range offsets {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
 	f := offsetFile{Version: 1, Offsets: []offsetEntry{}}
 	for _, k := range keys {
-		f.Offsets = append(f.Offsets, offsetEntry{Key: json.RawMessage(k), Value: s.offsets[k]})
+		f.Offsets = append(f.Offsets, offsetEntry{Key: json.RawMessage(k), Value: offsets[k]})
 	}
 	b, err := json.Marshal(f)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if err := writeFileAtomic(s.path, append(b, '\n')); err != nil {
-		return fmt.Errorf("writing offset.storage.file.filename %s: %w", s.path, err)
-	}
-	s.dirty = false
-	return nil
+	return append(b, '\n'), nil
 }
 
 // writeFileAtomic replaces path with data: written to a temporary file beside it, synced,
