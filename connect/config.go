@@ -133,7 +133,11 @@ func ParseWorkerConfig(props map[string]string) (*WorkerConfig, []string, error)
 	}
 	c.PluginPath = get("plugin.path")
 	for _, k := range sortedKeys(props) {
-		if !slices.Contains(workerKeys, k) && !slices.Contains(knownWorkerKeys, k) && !hasAnyPrefix(k, workerPrefixes) {
+		switch {
+		case slices.Contains(workerKeys, k):
+		case hasAnyPrefix(k, []string{"producer.", "consumer.", "admin."}):
+			warnings = append(warnings, fmt.Sprintf("The configuration '%s' is not applied: klassik's Connect takes no client overrides but producer.max.request.size", k))
+		case !slices.Contains(knownWorkerKeys, k) && !hasAnyPrefix(k, workerPrefixes):
 			warnings = append(warnings, fmt.Sprintf("The configuration '%s' was supplied but isn't a known config.", k))
 		}
 	}

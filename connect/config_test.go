@@ -108,7 +108,8 @@ func TestWorkerConfigListenersAndWarnings(t *testing.T) {
 	if len(w.Listeners) != 2 || w.Listeners[0] != (Listener{"127.0.0.1", 0}) || w.Listeners[1] != (Listener{"localhost", 18083}) {
 		t.Fatalf("listeners %+v", w.Listeners)
 	}
-	if len(warnings) != 1 || warnings[0] != "The configuration 'no.such.thing' was supplied but isn't a known config." {
+	if len(warnings) != 2 || warnings[0] != "The configuration 'no.such.thing' was supplied but isn't a known config." ||
+		!strings.Contains(warnings[1], "'producer.linger.ms' is not applied") {
 		t.Fatalf("warnings %q", warnings)
 	}
 	if w.PluginPath == "" {
