@@ -25,8 +25,8 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 # Packages whose code runs goroutines get their unit tests under the race detector; the
 # integration package runs real processes and has its own target.
-RACE_PKGS := ./wire/... ./broker/... ./coordinator/... ./zkclient/...
-UNIT_PKGS = $(shell $(GO) list ./... | grep -v -e '/integration$$' -e '/wire' -e '/broker' -e '/coordinator' -e '/zkclient')
+RACE_PKGS := ./wire/... ./broker/... ./coordinator/... ./zkclient/... ./connect/...
+UNIT_PKGS = $(shell $(GO) list ./... | grep -v -e '/integration$$' -e '/wire' -e '/broker' -e '/coordinator' -e '/zkclient' -e '/connect')
 
 .PHONY: all build deps test unit integration race lint fuzz fuzz-smoke bench bench-scale throughput kgo-suite run clean chaos chaos-txn soak-metadata
 
@@ -86,7 +86,10 @@ FUZZ_TARGETS := \
 	./coordinator/transaction/:FuzzDecodeValue \
 	./broker/:FuzzValidateTopicConfig \
 	./cmd/klassik/tools/:FuzzDumpLog \
-	./cmd/klassik/tools/:FuzzDumpIndexes
+	./cmd/klassik/tools/:FuzzDumpIndexes \
+	./internal/properties/:FuzzParse \
+	./connect/:FuzzJSONToText \
+	./connect/:FuzzDecodeOffsets
 # A count, not a duration: a duration-bounded run can end in "context deadline exceeded" when a
 # worker is busy at the deadline on a loaded machine, which is not a finding.
 FUZZSMOKE ?= 30000x

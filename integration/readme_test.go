@@ -2,8 +2,10 @@ package integration
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -49,11 +51,22 @@ func TestREADMEQuickstart(t *testing.T) {
 	c.WaitForBrokers(3)
 	ui := c.StartUI(t)
 	zk := c.zkAddrs()[0] + c.Chroot()
+	// The blocks run in a folder of their own (Kafka Connect's test.txt lands there), with
+	// Kafka's Connect worker file copied to point at this cluster, its offsets file and a
+	// free REST port (listeners is Kafka's default http://:8083 otherwise).
+	work := t.TempDir()
+	connectPort := c.port()
+	offsets := filepath.Join(work, "connect.offsets")
+	workerProps := readmeConnectWorker(t, work, c.BootstrapServers(), offsets, connectPort)
 	rewrite := strings.NewReplacer(
 		"localhost:9092", c.Bootstrap()[0],
 		"localhost:2181/klassik", zk,
 		"http://127.0.0.1:8080", ui.URL,
 		"bin/klassik", klassikBin,
+		"config/connect-standalone.properties", workerProps,
+		"config/connect-file-", repoPath(t, "config")+"/connect-file-",
+		"/tmp/connect.offsets", offsets,
+		"localhost:8083", fmt.Sprintf("127.0.0.1:%d", connectPort),
 	)
 	ran := 0
 	for i, block := range blocks {
@@ -64,6 +77,7 @@ func TestREADMEQuickstart(t *testing.T) {
 		script := rewrite.Replace(block)
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		cmd := exec.CommandContext(ctx, "bash", "-euo", "pipefail", "-c", script)
+		cmd.Dir = work
 		out, err := cmd.CombinedOutput()
 		cancel()
 		if err != nil {
@@ -100,10 +114,40 @@ func checkQuickstartOutput(t *testing.T, block, out string) {
 		"/api/cluster":                                                "live brokers [1, 2, 3]",
 		"scenario run kill-leader":                                    "\nPASS: ",
 		"scenario list":                                               "preferred-leader-election",
+		"--topic connect-test --from-beginning":                       `{"schema":{"type":"string","optional":false},"payload":"bar"}`,
+		"connectors/local-file-source/status":                         `"connector":{"state":"RUNNING"`,
+		"echo Another line>> test.txt":                                "Another line",
 	}
 	for marker, expect := range want {
 		if strings.Contains(block, marker) && !strings.Contains(out, expect) {
 			t.Errorf("block containing %q: output lacks %q:\n%s", marker, expect, out)
 		}
 	}
+}
+
+// repoPath is the absolute path of a file or folder of the repository.
+func repoPath(t *testing.T, rel string) string {
+	t.Helper()
+	p, err := filepath.Abs(filepath.Join("..", rel))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// readmeConnectWorker copies config/connect-standalone.properties into dir with its
+// bootstrap.servers and offsets file pointed at this test, and a REST listener on port.
+func readmeConnectWorker(t *testing.T, dir, bootstrap, offsets string, port int) string {
+	t.Helper()
+	b, err := os.ReadFile(repoPath(t, "config/connect-standalone.properties"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.NewReplacer("localhost:9092", bootstrap, "/tmp/connect.offsets", offsets).Replace(string(b))
+	text += fmt.Sprintf("\nlisteners=http://127.0.0.1:%d\n", port)
+	path := filepath.Join(dir, "connect-standalone.properties")
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }

@@ -29,7 +29,8 @@ func usage() {
 func main() {
 	commands = []command{{"broker", "run a broker: klassik broker --config server.toml [--override key=value ...]", runBroker},
 		{"ui", "the classroom page: klassik ui --zookeeper H:P/chroot --bootstrap-server B --listen 127.0.0.1:8080", runUI},
-		{"scenario", "the classroom's guided faults: klassik scenario list | run NAME --zookeeper H:P/chroot --bootstrap-server B", runScenario}}
+		{"scenario", "the classroom's guided faults: klassik scenario list | run NAME --zookeeper H:P/chroot --bootstrap-server B", runScenario},
+		{"connect-standalone", "Kafka Connect, standalone: klassik connect-standalone WORKER.properties CONNECTOR.properties... (connect-standalone.sh)", runConnectStandalone}}
 	for _, t := range tools.Commands() {
 		commands = append(commands, command{t.Name, t.Summary, func(args []string) int {
 			return t.Run(args, os.Stdin, os.Stdout, os.Stderr)
