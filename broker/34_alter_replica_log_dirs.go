@@ -106,7 +106,9 @@ func (b *Broker) alterReplicaLogDir(tp topicPartition, dir string) error {
 				Msg("cancelled the move to another log dir")
 		}
 	}
-	b.logs.MaybeUpdatePreferredLogDir(lt, dir)
+	if err := b.logs.MaybeUpdatePreferredLogDir(lt, dir); err != nil {
+		b.log.Warn().Err(err).Msg("not remembering the log dir of a partition not hosted yet")
+	}
 	if p == nil {
 		return errorf(kerr.ReplicaNotAvailable, "Partition %s-%d is not hosted by broker %d; its log will be created in %s",
 			tp.topic, tp.partition, b.cfg.BrokerID, dir)

@@ -97,23 +97,33 @@ func (m *Manager) LogDirOnline(dir string) (bool, error) {
 	return !d.offline && !d.failed.Load(), nil
 }
 
+// MaxPreferredLogDirs bounds the partitions MaybeUpdatePreferredLogDir remembers a dir for:
+// AlterReplicaLogDirs for partitions that never come would otherwise grow the map forever.
+const MaxPreferredLogDirs = 100000
+
 // MaybeUpdatePreferredLogDir remembers dir (absolute) as where tp's log is to be created, unless
 // tp's current or future log is already there (LogManager.maybeUpdatePreferredLogDir). The
-// preference is forgotten once a log of tp is created.
-func (m *Manager) MaybeUpdatePreferredLogDir(tp TopicPartition, dir string) {
+// preference is forgotten once a log of tp is created or deleted. It returns an error, and
+// remembers nothing new, when MaxPreferredLogDirs partitions already have one.
+func (m *Manager) MaybeUpdatePreferredLogDir(tp TopicPartition, dir string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	d := m.findDirLocked(dir)
 	if d == nil {
-		return
+		return nil
 	}
 	if ml := m.logs[tp]; ml != nil && ml.dir == d {
-		return
+		return nil
 	}
 	if fl := m.futures[tp]; fl != nil && fl.dir == d {
-		return
+		return nil
+	}
+	if _, ok := m.preferred[tp]; !ok && len(m.preferred) >= MaxPreferredLogDirs {
+		return fmt.Errorf("logstore: preferred log dirs are remembered for %d partitions not hosted yet, the most there may be (MaxPreferredLogDirs); %s will be placed where there is room",
+			len(m.preferred), LogDirName(tp))
 	}
 	m.preferred[tp] = d
+	return nil
 }
 
 // LogDirsOf returns the absolute log dirs of tp's current and future logs ("" for none).
@@ -391,7 +401,12 @@ func (m *Manager) ReplaceCurrentWithFuture(tp TopicPartition, maxCatchUpBytes, r
 	m.mu.Unlock()
 
 	from := ml.log.Dir()
-	err := m.swap(ml.log, fl.log, fl.dir, maxCatchUpBytes, readBytes)
+	// Most of the copy is fsynced here, before the current log's writers are held back:
+	// under the locks only the last batches are.
+	err := fl.log.Flush()
+	if err == nil {
+		err = m.swap(ml.log, fl.log, fl.dir, maxCatchUpBytes, readBytes)
+	}
 
 	m.mu.Lock()
 	defer m.mu.Unlock()

@@ -607,7 +607,9 @@ func TestPreferredLogDir(t *testing.T) {
 	}
 	// a holds 2, b holds 1: the next goes to b unless told otherwise.
 	tp := TopicPartition{"moved", 0}
-	m.MaybeUpdatePreferredLogDir(tp, dirA)
+	if err := m.MaybeUpdatePreferredLogDir(tp, dirA); err != nil {
+		t.Fatal(err)
+	}
 	l, err := m.GetOrCreate(tp, futureConfig())
 	if err != nil {
 		t.Fatal(err)
@@ -621,6 +623,20 @@ func TestPreferredLogDir(t *testing.T) {
 	}
 	if l, err = m.GetOrCreate(tp, futureConfig()); err != nil || filepath.Dir(l.Dir()) != dirB {
 		t.Errorf("recreated in %v (%v), want %s", l, err, dirB)
+	}
+
+	// Bounded: partitions that never come cannot grow the map without end.
+	for i := range MaxPreferredLogDirs {
+		if err := m.MaybeUpdatePreferredLogDir(TopicPartition{"never", int32(i)}, dirA); err != nil {
+			t.Fatalf("entry %d: %v", i, err)
+		}
+	}
+	err = m.MaybeUpdatePreferredLogDir(TopicPartition{"one-more", 0}, dirA)
+	if err == nil || !strings.Contains(err.Error(), "MaxPreferredLogDirs") {
+		t.Errorf("past the bound: %v", err)
+	}
+	if err := m.MaybeUpdatePreferredLogDir(TopicPartition{"never", 0}, dirB); err != nil {
+		t.Errorf("changing a remembered entry at the bound: %v", err)
 	}
 }
 
