@@ -26,8 +26,10 @@
 //  4. the future folder is renamed <topic>-<partition> and its dir synced;
 //  5. the Log takes the future log's segments and folder. It stays the same *Log for
 //     everyone who holds it (the broker's partition, readers), with its producer and
-//     transaction state, high watermark, cleaner checkpoint and configuration;
-//  6. the old folder is removed in the background.
+//     transaction state, high watermark and configuration; a compacted log counts as dirty
+//     again from its start (the copy may predate a clean that was running);
+//  6. the old folder is removed in the background, and the checkpoint files of both dirs
+//     are rewritten (recovery point and log start of the moved log now in the new dir's).
 //
 // A crash before step 3 leaves both folders, and the move resumes after the restart. A crash
 // between 3 and 4 leaves the future folder and a -delete one: OpenManager takes the future
@@ -409,23 +411,51 @@ func (m *Manager) ReplaceCurrentWithFuture(tp TopicPartition, maxCatchUpBytes, r
 	}
 
 	m.mu.Lock()
-	defer m.mu.Unlock()
 	delete(m.busy, tp)
 	close(done)
-	if errors.Is(err, errNotCaughtUp) {
-		return false, nil
-	}
 	if err != nil {
+		m.mu.Unlock()
+		if errors.Is(err, errNotCaughtUp) {
+			return false, nil
+		}
 		return false, err
 	}
 	if !ml.dir.offline {
 		ml.dir.n-- // the future log's count in its dir is now the current log's
 	}
+	old := ml.dir
 	ml.dir = fl.dir
 	delete(m.futures, tp)
+	m.mu.Unlock()
 	m.logger.Info().Str("topic", tp.Topic).Int32("partition", tp.Partition).Str("from", from).Str("to", ml.log.Dir()).
 		Msg("replaced the current log with the future log: the partition moved to another log dir")
+	m.checkpointDirs(old, fl.dir)
 	return true, nil
+}
+
+// checkpointDirs rewrites the recovery-point, log-start and cleaner checkpoints of the given
+// dirs (Kafka checkpoints the source dir after a swap), without flushing any log. A failure
+// fails the dir, as any checkpoint write. No lock held.
+func (m *Manager) checkpointDirs(dirs ...*logDir) {
+	m.ckmu.Lock()
+	defer m.ckmu.Unlock()
+	m.mu.Lock()
+	if m.closed {
+		m.mu.Unlock()
+		return
+	}
+	var files []dirCheckpoints
+	for _, c := range m.gatherCheckpointsLocked() {
+		for _, d := range dirs {
+			if c.d == d {
+				files = append(files, c)
+			}
+		}
+	}
+	m.mu.Unlock()
+	if err := m.writeCheckpoints(files); err != nil {
+		m.logger.Error().Err(err).Msg("writing the checkpoints after a move between log dirs")
+	}
 }
 
 // swap runs the steps of the move's completion on l and f (f in dest). No manager lock held.
@@ -528,6 +558,11 @@ func (m *Manager) swap(l, f *Log, dest *logDir, maxCatchUpBytes, readBytes int) 
 	l.unflushed = 0
 	l.lastFlushMs.Store(f.lastFlushMs.Load())
 	l.truncations.Add(1)
+	// The copy may hold batches as they were before a clean that was running when the
+	// move began (compaction pauses for moves only between passes): the whole log counts
+	// as dirty again, so the next pass maps every key before it drops anything.
+	l.firstDirty.Store(0)
+	l.tombstoneDue.Store(0)
 	// 6.
 	m.removeInBackground(oldParent, deleted)
 	return nil

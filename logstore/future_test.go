@@ -221,6 +221,17 @@ func TestFutureMove(t *testing.T) {
 		t.Errorf("LogDirsOf after the swap: %q %q", cur, fut)
 	}
 	want.check(t, "after the swap", l)
+	// Both dirs' checkpoints were rewritten: the moved log's recovery point (its log end:
+	// the copy was fsynced) is in the new dir's file only.
+	for dir, has := range map[string]bool{dirA: false, dirB: true} {
+		rps, err := readOffsetsCheckpoint(fsys, filepath.Join(dir, RecoveryPointCheckpointFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rp, ok := rps[testTP]; ok != has || has && rp != l.LogEndOffset() {
+			t.Errorf("%s recovery points %v after the swap (log end %d)", dir, rps, l.LogEndOffset())
+		}
+	}
 	m.deletes.Wait()
 	if fs := folders(t, fsys, dirA); len(fs) != 0 {
 		t.Errorf("dir a still holds %v", fs)
