@@ -396,3 +396,67 @@ func TestReassignPartitionsLogDirs(t *testing.T) {
 		}
 	}
 }
+
+// TestAlterReplicaLogDirsKilled: the broker is killed (kill -9) right after it accepted a move
+// of a partition holding tens of megabytes, most likely in the middle of the copy. Whatever
+// point the kill hit, the restarted broker ends the move cleanly, as Kafka resumes a -future
+// folder found at start-up: the partition ends up in the destination alone, no -future or
+// -delete folder is left, and every acknowledged record is there.
+func TestAlterReplicaLogDirsKilled(t *testing.T) {
+	base := t.TempDir()
+	dirA, dirB := filepath.Join(base, "a"), filepath.Join(base, "b")
+	c := NewCluster(t, BrokerConfig("log.dirs", dirA+","+dirB))
+	topic := topicName(t, "kill")
+	c.CreateTopic(t, topic, 1, 1, nil)
+	adm := c.Admin(t)
+	chk := StartChecker(t, c, topic, 1, CheckerOptions{MaxRecords: 150000, MaxDuration: 3 * time.Minute, Interval: -1,
+		MaxInFlight: 1000, ValueBytes: 250, ClientOpts: []kgo.Opt{kgo.ProducerBatchCompression(kgo.NoCompression())}})
+	chk.WaitProgress(t, 150000, 3*time.Minute)
+	chk.Stop(t)
+	var before replicaDirs
+	eventually(t, 30*time.Second, func() error {
+		var err error
+		if before, err = describeReplica(t, adm, 1, topic, 0); err == nil && before.current == "" {
+			err = errors.New("the partition is in no log dir")
+		}
+		return err
+	})
+	src, dst := before.current, dirB
+	if src == dirB {
+		dst = dirA
+	}
+	var req kadm.AlterReplicaLogDirsReq
+	req.Add(dst, kadm.TopicsSet{topic: {0: {}}})
+	resps, err := adm.AlterBrokerReplicaLogDirs(ctxT(t, 30*time.Second), 1, req)
+	if err != nil || resps[topic][0].Err != nil {
+		t.Fatalf("AlterReplicaLogDirs: %v %+v", err, resps)
+	}
+	c.KillBroker(1)
+	c.Broker(1).Wait(30 * time.Second)
+	var state []string
+	for _, d := range []string{src, dst} {
+		state = append(state, fmt.Sprintf("%s: %v", filepath.Base(d), partitionFolders(t, d, topic, 0)))
+	}
+	t.Logf("killed with %d bytes to move; on disk then: %s", before.currentSize, strings.Join(state, "; "))
+
+	c.StartBroker(1)
+	c.WaitForTopic(t, topic, 1)
+	eventually(t, 2*time.Minute, func() error {
+		r, err := describeReplica(t, adm, 1, topic, 0)
+		if err == nil && (r.current != dst || r.future != "") {
+			err = fmt.Errorf("after the restart: %+v, want the partition in %s", r, dst)
+		}
+		return err
+	})
+	eventually(t, 30*time.Second, func() error {
+		if fs := partitionFolders(t, src, topic, 0); len(fs) > 0 {
+			return fmt.Errorf("%s still holds %v", src, fs)
+		}
+		if fs := partitionFolders(t, dst, topic, 0); len(fs) != 1 || fs[0] != topic+"-0" {
+			return fmt.Errorf("%s holds %v", dst, fs)
+		}
+		return nil
+	})
+	res := chk.Verify(t)
+	t.Logf("checker: %s", res)
+}
