@@ -47,6 +47,7 @@ import (
 	"fmt"
 	"math"
 	"path/filepath"
+	"time"
 )
 
 // ErrLogDirNotFound: a path that is not an entry of log.dirs (Kafka's LOG_DIR_NOT_FOUND).
@@ -405,9 +406,10 @@ func (m *Manager) ReplaceCurrentWithFuture(tp TopicPartition, maxCatchUpBytes, r
 	from := ml.log.Dir()
 	// Most of the copy is fsynced here, before the current log's writers are held back:
 	// under the locks only the last batches are.
+	var st swapStats
 	err := fl.log.Flush()
 	if err == nil {
-		err = m.swap(ml.log, fl.log, fl.dir, maxCatchUpBytes, readBytes)
+		st, err = m.swap(ml.log, fl.log, fl.dir, maxCatchUpBytes, readBytes)
 	}
 
 	m.mu.Lock()
@@ -428,6 +430,7 @@ func (m *Manager) ReplaceCurrentWithFuture(tp TopicPartition, maxCatchUpBytes, r
 	delete(m.futures, tp)
 	m.mu.Unlock()
 	m.logger.Info().Str("topic", tp.Topic).Int32("partition", tp.Partition).Str("from", from).Str("to", ml.log.Dir()).
+		Int("caught_up_bytes", st.caughtUp).Dur("writers_held", st.held).
 		Msg("replaced the current log with the future log: the partition moved to another log dir")
 	m.checkpointDirs(old, fl.dir)
 	return true, nil
@@ -458,81 +461,93 @@ func (m *Manager) checkpointDirs(dirs ...*logDir) {
 	}
 }
 
+// swapStats is what a swap measured: the bytes it copied under the current log's locks and
+// how long it held its writers back.
+type swapStats struct {
+	caughtUp int
+	held     time.Duration
+}
+
 // swap runs the steps of the move's completion on l and f (f in dest). No manager lock held.
-func (m *Manager) swap(l, f *Log, dest *logDir, maxCatchUpBytes, readBytes int) error {
+func (m *Manager) swap(l, f *Log, dest *logDir, maxCatchUpBytes, readBytes int) (st swapStats, err error) {
 	l.cmu.Lock()
 	defer l.cmu.Unlock()
 	l.wmu.Lock()
-	defer l.wmu.Unlock()
+	locked := time.Now()
+	defer func() {
+		st.held = time.Since(locked)
+		l.wmu.Unlock()
+	}()
 	if err := l.usable("move"); err != nil {
-		return err
+		return st, err
 	}
 	// 1. The last batches. l's writers wait meanwhile, so this is bounded.
 	copied := 0
 	for {
 		if err := syncFuture(l, f); err != nil {
-			return err
+			return st, err
 		}
 		if f.LogEndOffset() >= l.LogEndOffset() {
 			break
 		}
 		if copied >= maxCatchUpBytes {
-			return errNotCaughtUp
+			return st, errNotCaughtUp
 		}
 		n, err := copyBatches(l, f, readBytes)
 		if err != nil {
-			return err
+			return st, err
 		}
 		if n == 0 {
-			return errNotCaughtUp
+			return st, errNotCaughtUp
 		}
 		copied += n
+		st.caughtUp = copied
 	}
 	leo := l.LogEndOffset()
 	if f.LogEndOffset() != leo || f.LogStartOffset() != l.LogStartOffset() {
-		return fmt.Errorf("logstore: future log of %s holds [%d, %d), the current log [%d, %d)",
+		return st, fmt.Errorf("logstore: future log of %s holds [%d, %d), the current log [%d, %d)",
 			LogDirName(l.tp), f.LogStartOffset(), f.LogEndOffset(), l.LogStartOffset(), leo)
 	}
 	// 2. Durable, with the current log's epochs and producer state.
 	if err := f.Flush(); err != nil {
-		return err
+		return st, err
 	}
 	f.wmu.Lock()
 	defer f.wmu.Unlock()
 	if err := f.usable("move"); err != nil {
-		return ErrNoFuture
+		return st, ErrNoFuture
 	}
 	futureDir := f.dirPath()
 	if err := l.epochs.writeTo(filepath.Join(futureDir, leaderEpochFile)); err != nil {
-		return f.fail("move", err)
+		return st, f.fail("move", err)
 	}
 	if err := writeFileAtomic(m.fsys, snapshotName(futureDir, leo), l.producers.encodeSnapshot()); err != nil {
-		return f.fail("move", err)
+		return st, f.fail("move", err)
 	}
 	// 3. The current folder goes out of the way.
 	oldDir := l.dirPath()
 	oldParent := filepath.Dir(oldDir)
 	deleted := filepath.Join(oldParent, suffixedDirName(l.tp, DeleteDirSuffix))
 	if err := m.fsys.Rename(oldDir, deleted); err != nil {
-		return l.fail("move", err)
+		return st, l.fail("move", err)
 	}
 	if err := m.fsys.SyncDir(oldParent); err != nil {
 		err = l.fail("move", err)
 		m.undoRename(l, deleted, oldDir)
-		return err
+		return st, err
 	}
 	// 4. The future folder takes the partition's name.
 	newDir := filepath.Join(dest.path, LogDirName(l.tp))
 	if err := m.fsys.Rename(futureDir, newDir); err != nil {
 		err = f.fail("move", err)
 		m.undoRename(l, deleted, oldDir)
-		return err
+		return st, err
 	}
 	if err := m.fsys.SyncDir(dest.path); err != nil {
 		err = f.fail("move", err)
 		m.undoRename(f, newDir, futureDir)
 		m.undoRename(l, deleted, oldDir)
-		return err
+		return st, err
 	}
 	// 5. The Log takes the future log's segments and folder.
 	f.smu.Lock()
@@ -565,7 +580,7 @@ func (m *Manager) swap(l, f *Log, dest *logDir, maxCatchUpBytes, readBytes int) 
 	l.tombstoneDue.Store(0)
 	// 6.
 	m.removeInBackground(oldParent, deleted)
-	return nil
+	return st, nil
 }
 
 // undoRename puts the folder of l back after a later step of the swap failed; when that fails
