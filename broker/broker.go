@@ -37,6 +37,7 @@ type Broker struct {
 	meta          *metadataCache
 	rm            *replicaManager
 	fetchers      *fetcherManager
+	alterDirs     *alterLogDirs // moves between log dirs (alter_log_dirs.go)
 	topicConfigs  *topicConfigStore
 	dyn           *dynamicConfig // dynamic broker configs (dynamic_config.go)
 	quotas        *quotaManagers // client quotas (quotas.go)
@@ -94,6 +95,7 @@ func New(cfg *conf.Config, logger zerolog.Logger) *Broker {
 	b.log = b.base.With().Str("component", "broker").Logger()
 	b.rm = newReplicaManager(b)
 	b.fetchers = newFetcherManager(b)
+	b.alterDirs = newAlterLogDirs(b)
 	b.channel = newControllerChannel(b, fmt.Sprintf("klassik-controller-%d", cfg.BrokerID))
 	b.fetchSessions = newFetchSessionCache(cfg.MaxIncrementalFetchSessionCacheSlots)
 	b.probes = newControllerChannel(b, fmt.Sprintf("klassik-metadata-wait-%d", cfg.BrokerID))
@@ -174,6 +176,7 @@ func (b *Broker) Start() (err error) {
 	b.goRun(b.zkEventLoop)
 	b.goRun(b.logDirFailureHandler)
 	b.goRun(b.housekeeping)
+	b.goRun(b.alterDirs.run)
 	if b.cfg.LogCleanerEnable {
 		b.goRun(b.logCleaner)
 	}
@@ -344,8 +347,8 @@ func (b *Broker) logCleaner() {
 			if b.ctx.Err() != nil {
 				return
 			}
-			if !p.log.Config().Compacts() {
-				continue
+			if !p.log.Config().Compacts() || b.alterDirs.moving(p.tp) {
+				continue // not compacted, or paused while it moves to another log dir
 			}
 			st, err := p.log.Compact(time.Now().UnixMilli(), p.highWatermark())
 			if err != nil && !errors.Is(err, logstore.ErrClosed) {

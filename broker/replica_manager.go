@@ -59,6 +59,11 @@ func (rm *replicaManager) getOrCreate(tp topicPartition) (*partition, error) {
 	}
 	p := newPartition(rm.b, tp, rm.b.cfg.BrokerID, log, cfg, rm.b.savedHW(tp))
 	rm.parts[tp] = p
+	if rm.b.logs.Future(logstore.TopicPartition{Topic: tp.topic, Partition: tp.partition}) != nil {
+		// A move to another log dir that a restart (or a StopReplica) interrupted resumes
+		// (Kafka's becomeLeaderOrFollower with a future log found by loadLogs).
+		rm.b.alterDirs.add(tp)
+	}
 	return p, nil
 }
 
@@ -76,6 +81,7 @@ func (rm *replicaManager) remove(tp topicPartition, deleteLog bool) error {
 		p.mu.Unlock()
 	}
 	rm.b.fetchers.removePartition(tp)
+	rm.b.alterDirs.remove(tp) // a move resumes if the partition comes back; deleted with the log
 	rm.b.coordinatorLeadershipChanged(tp, false, -1)
 	if deleteLog {
 		return rm.b.logs.Delete(logstore.TopicPartition{Topic: tp.topic, Partition: tp.partition})

@@ -200,7 +200,7 @@ func TestReassignOntoFourthBroker(t *testing.T) {
 	}
 	out, _, _ = reassignTool(t, c, "--verify", "--reassignment-json-file", file)
 	if want := "Status of partition reassignment:\nReassignment of partition grow-0 is still in progress.\n" +
-		"Reassignment of partition grow-1 is still in progress.\nReassignment of partition grow-2 is still in progress.\n"; out != want {
+		"Reassignment of partition grow-1 is still in progress.\nReassignment of partition grow-2 is still in progress.\n\n"; out != want {
 		t.Fatalf("--verify while running:\n%s", out)
 	}
 	out, _, _ = reassignTool(t, c, "--list")
@@ -215,7 +215,7 @@ func TestReassignOntoFourthBroker(t *testing.T) {
 		chk.Acked(), time.Since(resumed).Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
 	out, _, _ = reassignTool(t, c, "--verify", "--reassignment-json-file", file)
 	if want := "Status of partition reassignment:\nReassignment of partition grow-0 is completed.\n" +
-		"Reassignment of partition grow-1 is completed.\nReassignment of partition grow-2 is completed.\n"; out != want {
+		"Reassignment of partition grow-1 is completed.\nReassignment of partition grow-2 is completed.\n\n"; out != want {
 		t.Fatalf("--verify after:\n%s", out)
 	}
 	if _, err := os.Stat(c.Broker(4).LogDir()); err != nil {
@@ -320,7 +320,7 @@ func TestReassignCancel(t *testing.T) {
 		t.Fatalf("second --execute: exit %d\n%s%s", code, out, errOut)
 	}
 	out, errOut, code = reassignTool(t, c, "--cancel", "--reassignment-json-file", file)
-	if code != 0 || out != "Successfully cancelled partition reassignment for: cancel-me-0\n" {
+	if code != 0 || out != "Successfully cancelled partition reassignment for: cancel-me-0\nNone of the specified partition moves are active.\n" {
 		t.Fatalf("--cancel: exit %d\n%s%s", code, out, errOut)
 	}
 	z := readTopicZnode(t, c, topic)
@@ -328,11 +328,11 @@ func TestReassignCancel(t *testing.T) {
 		t.Fatalf("topic znode after cancel: %+v", z)
 	}
 	out, _, _ = reassignTool(t, c, "--verify", "--reassignment-json-file", file)
-	if want := fmt.Sprintf("Status of partition reassignment:\nThere is no active reassignment of partition cancel-me-0, but replica set is %s rather than 4,2,3.\n",
+	if want := fmt.Sprintf("Status of partition reassignment:\nThere is no active reassignment of partition cancel-me-0, but replica set is %s rather than 4,2,3.\n\n",
 		joinInts(z.Partitions["0"])); out != want {
 		t.Fatalf("--verify after cancel:\n%s\nwant:\n%s", out, want)
 	}
-	if out, _, _ = reassignTool(t, c, "--cancel", "--reassignment-json-file", file); out != "None of the specified partition reassignments are active.\n" {
+	if out, _, _ = reassignTool(t, c, "--cancel", "--reassignment-json-file", file); out != "None of the specified partition reassignments are active.\nNone of the specified partition moves are active.\n" {
 		t.Fatalf("second --cancel:\n%s", out)
 	}
 	if out, _, _ = reassignTool(t, c, "--list"); out != "No partition reassignments found.\n" {

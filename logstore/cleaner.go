@@ -245,7 +245,7 @@ func (l *Log) planClean(cfg Config, nowMs, hw int64) (*cleanPlan, error) {
 	p := &cleanPlan{txn: l.newTxnClean(), decompressLimit: decompressLimit(cfg.MaxMessageBytes), firstDirty: firstDirty, firstIdx: firstIdx, truncations: l.truncations.Load()}
 	for i := 0; i < k; i++ {
 		s := segs[i]
-		f, err := l.fsys.OpenFile(segmentName(l.dir, s.base, logSuffix), os.O_RDONLY, 0)
+		f, err := l.fsys.OpenFile(segmentName(l.dirPath(), s.base, logSuffix), os.O_RDONLY, 0)
 		if err != nil {
 			p.close()
 			return nil, err
@@ -259,14 +259,14 @@ func (l *Log) planClean(cfg Config, nowMs, hw int64) (*cleanPlan, error) {
 // tombstones of the group become removable (0: none).
 func (l *Log) cleanGroup(p *cleanPlan, grp []cleanSource, keys map[string]int64, nowMs int64, cfg Config, st *CompactStats) (int64, error) {
 	base := grp[0].seg.base
-	out, err := createCleaned(l.fsys, l.dir, base)
+	out, err := createCleaned(l.fsys, l.dirPath(), base)
 	if err != nil {
 		return 0, err
 	}
 	discard := func() {
 		out.close()
 		for _, suf := range []string{logSuffix, indexSuffix, timeIndexSuffix, txnIndexSuffix} {
-			l.fsys.Remove(segmentName(l.dir, base, suf) + cleanedSuffix)
+			l.fsys.Remove(segmentName(l.dirPath(), base, suf) + cleanedSuffix)
 		}
 	}
 	interval := int64(cfg.IndexIntervalBytes)
@@ -448,7 +448,7 @@ func (l *Log) swapCleaned(p *cleanPlan, grp []cleanSource, size int64) error {
 		}
 	}
 	base := grp[0].seg.base
-	name := func(suf string) string { return segmentName(l.dir, base, suf) }
+	name := func(suf string) string { return segmentName(l.dirPath(), base, suf) }
 	rest := append([]*segment(nil), l.segs[pos+len(grp):]...)
 
 	if size == 0 && pos > 0 {
@@ -463,7 +463,7 @@ func (l *Log) swapCleaned(p *cleanPlan, grp []cleanSource, size int64) error {
 		for _, suf := range []string{logSuffix, indexSuffix, timeIndexSuffix, txnIndexSuffix} {
 			l.fsys.Remove(name(suf) + cleanedSuffix)
 		}
-		return errors.Join(err, l.fsys.SyncDir(l.dir))
+		return errors.Join(err, l.fsys.SyncDir(l.dirPath()))
 	}
 
 	// Commit: .cleaned -> .swap, the .log last.
@@ -472,7 +472,7 @@ func (l *Log) swapCleaned(p *cleanPlan, grp []cleanSource, size int64) error {
 			return err
 		}
 	}
-	if err := l.fsys.SyncDir(l.dir); err != nil {
+	if err := l.fsys.SyncDir(l.dirPath()); err != nil {
 		return err
 	}
 	// Past the commit point a failure leaves the log unusable until it is reopened, which
@@ -484,7 +484,7 @@ func (l *Log) swapCleaned(p *cleanPlan, grp []cleanSource, size int64) error {
 		err = errors.Join(err, src.seg.remove())
 	}
 	if err == nil {
-		err = l.fsys.SyncDir(l.dir)
+		err = l.fsys.SyncDir(l.dirPath())
 	}
 	grp[0].seg.removed = true
 	err = errors.Join(err, grp[0].seg.close())
@@ -496,10 +496,10 @@ func (l *Log) swapCleaned(p *cleanPlan, grp []cleanSource, size int64) error {
 			return err
 		}
 	}
-	if err := l.fsys.SyncDir(l.dir); err != nil {
+	if err := l.fsys.SyncDir(l.dirPath()); err != nil {
 		return err
 	}
-	s, err := openSegmentFiles(l.fsys, l.dir, base, false)
+	s, err := openSegmentFiles(l.fsys, l.dirPath(), base, false)
 	if err != nil {
 		return err
 	}

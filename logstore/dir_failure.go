@@ -79,7 +79,7 @@ func (l *Log) usable(op string) error {
 	return nil
 }
 
-func (l *Log) parentDir() string { return filepath.Dir(l.dir) }
+func (l *Log) parentDir() string { return filepath.Dir(l.dirPath()) }
 
 // Offline reports whether an I/O error took the log offline.
 func (l *Log) Offline() bool { return l.offline.Load() }
@@ -97,8 +97,19 @@ func (m *Manager) failDir(d *logDir, err error) {
 	m.failures <- d.path
 }
 
-func (m *Manager) ioErrorHook(d *logDir) func(error) {
-	return func(err error) { m.failDir(d, err) }
+// onLogIOError is every managed log's onIOError: it fails the log dir that err names (the
+// parent of the log's folder at the time, so a log that moved to another dir reports the new
+// one). m.dirs does not change after OpenManager, so no lock is needed.
+func (m *Manager) onLogIOError(err error) {
+	var se *StorageError
+	if !errors.As(err, &se) {
+		return
+	}
+	for _, d := range m.dirs {
+		if d.path == se.Dir {
+			m.failDir(d, err)
+		}
+	}
 }
 
 // HandleLogDirFailure takes dir offline (LogManager.handleLogDirFailure): its logs are
@@ -109,12 +120,28 @@ func (m *Manager) HandleLogDirFailure(dir string) (offline []TopicPartition, liv
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	dir = filepath.Clean(dir)
+	m.waitSwapsLocked()
 	for _, d := range m.dirs {
 		if d.path != dir {
 			continue
 		}
 		d.failed.Store(true)
 		d.offline = true
+		// Future logs in d, and those of partitions whose current log is in d, stop: a move
+		// into a failed dir is abandoned, and an offline partition moves nowhere (Kafka's
+		// handleLogDirFailure stops their alter-log-dirs fetchers). A future log elsewhere
+		// stays on disk; its move resumes after a restart.
+		for tp, fl := range m.futures {
+			if ml := m.logs[tp]; fl.dir == d || ml != nil && ml.dir == d {
+				if fl.dir == d {
+					fl.log.offline.Store(true)
+				} else {
+					fl.dir.n--
+				}
+				fl.log.closeNoFlush()
+				delete(m.futures, tp)
+			}
+		}
 		for tp, ml := range m.logs {
 			if ml.dir == d {
 				ml.log.offline.Store(true)
@@ -139,6 +166,27 @@ func (m *Manager) HandleLogDirFailure(dir string) (offline []TopicPartition, liv
 		return int(a.Partition - b.Partition)
 	})
 	return offline, m.liveDirsLocked()
+}
+
+// waitSwapsLocked waits until no log of the manager is busy: a swap or a future log's
+// creation finishes first, so the maps say where each log is. Creations of new logs are not
+// waited for (they look at the dir's state when they finish). Caller holds mu.
+func (m *Manager) waitSwapsLocked() {
+	for {
+		var busy chan struct{}
+		for tp, ch := range m.busy {
+			if m.logs[tp] != nil {
+				busy = ch
+				break
+			}
+		}
+		if busy == nil {
+			return
+		}
+		m.mu.Unlock()
+		<-busy
+		m.mu.Lock()
+	}
 }
 
 // LiveLogDirs lists the log dirs that have not been taken offline.

@@ -10,6 +10,9 @@ type DirInfo struct {
 	Path    string
 	Offline bool   // failed (KIP-112): its logs are gone from the manager
 	Logs    []*Log // the logs it holds, sorted by topic and partition
+	// Futures are the future logs it holds (future.go): copies of partitions moving into
+	// it, whose current logs are in other dirs. Sorted by topic and partition.
+	Futures []*Log
 	// TotalBytes and UsableBytes are the space of the file system holding the dir (KIP-827);
 	// -1 when the file system cannot say.
 	TotalBytes, UsableBytes int64
@@ -34,13 +37,22 @@ func (m *Manager) Dirs() []DirInfo {
 		i := index[ml.dir]
 		out[i].Logs = append(out[i].Logs, ml.log)
 	}
+	for _, fl := range m.futures {
+		if fl.log.closed.Load() {
+			continue // taken by a swap that is finishing
+		}
+		i := index[fl.dir]
+		out[i].Futures = append(out[i].Futures, fl.log)
+	}
 	m.mu.Unlock()
 	sfs, _ := m.fsys.(spaceFS)
 	for i := range out {
-		sort.Slice(out[i].Logs, func(a, b int) bool {
-			x, y := out[i].Logs[a].tp, out[i].Logs[b].tp
-			return x.Topic < y.Topic || x.Topic == y.Topic && x.Partition < y.Partition
-		})
+		for _, logs := range [][]*Log{out[i].Logs, out[i].Futures} {
+			sort.Slice(logs, func(a, b int) bool {
+				x, y := logs[a].tp, logs[b].tp
+				return x.Topic < y.Topic || x.Topic == y.Topic && x.Partition < y.Partition
+			})
+		}
 		if sfs != nil && !out[i].Offline {
 			if total, usable, err := sfs.DiskSpace(out[i].Path); err == nil {
 				out[i].TotalBytes, out[i].UsableBytes = total, usable

@@ -28,6 +28,8 @@
 //	│   ├── 00000000000000000000.log.cleaned   a clean in progress (deleted at open)
 //	│   ├── 00000000000000000000.log.swap      a committed clean (completed at open)
 //	│   └── leader-epoch-checkpoint            "0", count, "epoch startOffset" lines
+//	├── orders-2.<uuid>-future/                a copy of orders-2 moving into this dir from another
+//	│                                          (AlterReplicaLogDirs, future.go); resumed at open
 //	└── orders-1.<uuid>-delete/                a deleted log, removed at the next open
 //
 // A .log file is a sequence of v2 record batches exactly as producers sent them (Kafka's

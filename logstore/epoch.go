@@ -42,12 +42,28 @@ func loadEpochCache(fsys FS, dir string) (*epochCache, error) {
 	return c, nil
 }
 
-func (c *epochCache) flushLocked() error {
+func (c *epochCache) flushLocked() error { return c.writeLocked(c.path) }
+
+func (c *epochCache) writeLocked(path string) error {
 	lines := make([]string, len(c.entries))
 	for i, e := range c.entries {
 		lines[i] = fmt.Sprintf("%d %d", e.Epoch, e.StartOffset)
 	}
-	return writeCheckpoint(c.fsys, c.path, lines)
+	return writeCheckpoint(c.fsys, path, lines)
+}
+
+// writeTo writes the cache to path, a leader-epoch-checkpoint of another folder (a log
+// moving to another log dir, future.go); setPath then makes that file the cache's.
+func (c *epochCache) writeTo(path string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.writeLocked(path)
+}
+
+func (c *epochCache) setPath(path string) {
+	c.mu.Lock()
+	c.path = path
+	c.mu.Unlock()
 }
 
 func (c *epochCache) latest() (epochEntry, bool) {

@@ -20,7 +20,7 @@ import (
 // atomically, so a reader only ever sees whole batches.
 type Log struct {
 	fsys   FS
-	dir    string
+	dirp   atomic.Pointer[string] // the partition folder; changes when the log moves to another log dir (future.go)
 	tp     TopicPartition
 	logger zerolog.Logger
 	cfg    atomic.Pointer[Config]
@@ -54,6 +54,10 @@ type Log struct {
 	firstDirty   atomic.Int64
 	truncations  atomic.Int64
 	tombstoneDue atomic.Int64
+
+	// truncWatch is the lowest log end offset a truncation left since a move's copy last
+	// looked (future.go): noTruncation when none, -1 after a full truncation.
+	truncWatch atomic.Int64
 }
 
 type openOptions struct {
@@ -72,6 +76,11 @@ func Open(fsys FS, dir string, tp TopicPartition, cfg Config, recoveryPoint int6
 
 func (l *Log) config() Config { return *l.cfg.Load() }
 
+// dirPath is the log's folder. It changes only when a move to another log dir completes
+// (future.go), under the writer and structure locks; readers without them get either folder,
+// both of which name this partition's log.
+func (l *Log) dirPath() string { return *l.dirp.Load() }
+
 func (l *Log) active() *segment { return l.segs[len(l.segs)-1] }
 
 // LogStartOffset is the first offset still in the log.
@@ -84,7 +93,7 @@ func (l *Log) LogEndOffset() int64 { return l.leo.Load() }
 func (l *Log) RecoveryPoint() int64 { return l.recoveryPoint.Load() }
 
 // Dir is the log's directory.
-func (l *Log) Dir() string { return l.dir }
+func (l *Log) Dir() string { return l.dirPath() }
 
 // TopicPartition is the partition the log holds.
 func (l *Log) TopicPartition() TopicPartition { return l.tp }

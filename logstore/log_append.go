@@ -310,11 +310,11 @@ func (l *Log) rollLocked(base int64, nowMs int64) error {
 	if err := l.writeSnapshotLocked(base); err != nil {
 		return err
 	}
-	s, err := openSegmentFiles(l.fsys, l.dir, base, true)
+	s, err := openSegmentFiles(l.fsys, l.dirPath(), base, true)
 	if err != nil {
 		return err
 	}
-	if err := l.fsys.SyncDir(l.dir); err != nil {
+	if err := l.fsys.SyncDir(l.dirPath()); err != nil {
 		s.close()
 		return err
 	}

@@ -15,7 +15,9 @@ import (
 
 func openLog(fsys FS, dir string, tp TopicPartition, cfg Config, opts openOptions, logger zerolog.Logger) (*Log, error) {
 	cfg = cfg.withDefaults()
-	l := &Log{fsys: fsys, dir: dir, tp: tp, logger: logger.With().Str("topic", tp.Topic).Int32("partition", tp.Partition).Logger()}
+	l := &Log{fsys: fsys, tp: tp, logger: logger.With().Str("topic", tp.Topic).Int32("partition", tp.Partition).Logger()}
+	l.dirp.Store(&dir)
+	l.truncWatch.Store(noTruncation)
 	l.cfg.Store(&cfg)
 	l.lastFlushMs.Store(time.Now().UnixMilli())
 	if err := fsys.MkdirAll(dir, 0o755); err != nil {
@@ -248,7 +250,7 @@ func parseBase(name, suffix string) (int64, bool) {
 // end are deleted.
 func (l *Log) rebuildProducerStateLocked() error {
 	leo := l.leo.Load()
-	snaps, err := listSnapshots(l.fsys, l.dir)
+	snaps, err := listSnapshots(l.fsys, l.dirPath())
 	if err != nil {
 		return err
 	}
@@ -262,7 +264,7 @@ func (l *Log) rebuildProducerStateLocked() error {
 	state := newProducerState()
 	from := l.segs[0].base
 	for i := len(snaps) - 1; i >= 0; i-- {
-		name := snapshotName(l.dir, snaps[i])
+		name := snapshotName(l.dirPath(), snaps[i])
 		if snaps[i] > leo {
 			if err := l.fsys.Remove(name); err != nil {
 				return err
@@ -339,20 +341,20 @@ func (l *Log) rebuildProducerStateLocked() error {
 // writeSnapshotLocked writes the producer state as <offset>.snapshot and deletes snapshots
 // below the first segment, keeping the newest.
 func (l *Log) writeSnapshotLocked(offset int64) error {
-	if err := writeFileAtomic(l.fsys, snapshotName(l.dir, offset), l.producers.encodeSnapshot()); err != nil {
+	if err := writeFileAtomic(l.fsys, snapshotName(l.dirPath(), offset), l.producers.encodeSnapshot()); err != nil {
 		return err
 	}
 	return l.cleanSnapshotsLocked()
 }
 
 func (l *Log) cleanSnapshotsLocked() error {
-	snaps, err := listSnapshots(l.fsys, l.dir)
+	snaps, err := listSnapshots(l.fsys, l.dirPath())
 	if err != nil {
 		return err
 	}
 	for i, off := range snaps {
 		if i < len(snaps)-1 && off < l.segs[0].base {
-			if err := l.fsys.Remove(snapshotName(l.dir, off)); err != nil {
+			if err := l.fsys.Remove(snapshotName(l.dirPath(), off)); err != nil {
 				return err
 			}
 		}

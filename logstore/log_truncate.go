@@ -46,10 +46,11 @@ func (l *Log) truncateTo(offset int64) error {
 	leo := max(s.lastOffset+1, s.base)
 	l.leo.Store(leo)
 	l.smu.Unlock()
+	l.noteTruncation(leo)
 	if err != nil {
 		return err
 	}
-	if err := l.fsys.SyncDir(l.dir); err != nil {
+	if err := l.fsys.SyncDir(l.dirPath()); err != nil {
 		return err
 	}
 	l.logStart.Store(min(l.logStart.Load(), leo))
@@ -81,7 +82,7 @@ func (l *Log) truncateFullyAndStartAt(offset int64) error {
 func (l *Log) truncateFullyLocked(offset int64) error {
 	l.logger.Info().Int64("offset", offset).Msg("truncating fully")
 	l.truncations.Add(1)
-	s, err := openSegmentFiles(l.fsys, l.dir, offset, true)
+	s, err := openSegmentFiles(l.fsys, l.dirPath(), offset, true)
 	if err != nil {
 		return err
 	}
@@ -95,6 +96,7 @@ func (l *Log) truncateFullyLocked(offset int64) error {
 	}
 	l.segs = []*segment{s}
 	l.leo.Store(offset)
+	l.truncWatch.Store(-1)
 	l.logStart.Store(offset)
 	l.recoveryPoint.Store(offset)
 	l.firstDirty.Store(offset)
@@ -102,16 +104,16 @@ func (l *Log) truncateFullyLocked(offset int64) error {
 	if err != nil {
 		return err
 	}
-	snaps, err := listSnapshots(l.fsys, l.dir)
+	snaps, err := listSnapshots(l.fsys, l.dirPath())
 	if err != nil {
 		return err
 	}
 	for _, off := range snaps {
-		if err := l.fsys.Remove(snapshotName(l.dir, off)); err != nil {
+		if err := l.fsys.Remove(snapshotName(l.dirPath(), off)); err != nil {
 			return err
 		}
 	}
-	if err := l.fsys.SyncDir(l.dir); err != nil {
+	if err := l.fsys.SyncDir(l.dirPath()); err != nil {
 		return err
 	}
 	l.producers = newProducerState()
@@ -165,7 +167,7 @@ func (l *Log) deletePrefixLocked(n int) error {
 	if err != nil {
 		return err
 	}
-	if err := l.fsys.SyncDir(l.dir); err != nil {
+	if err := l.fsys.SyncDir(l.dirPath()); err != nil {
 		return err
 	}
 	return l.cleanSnapshotsLocked()
@@ -237,7 +239,7 @@ func (l *Log) largestTimestamp(s *segment) int64 {
 	if s.maxTs >= 0 {
 		return s.maxTs
 	}
-	fi, err := l.fsys.Stat(segmentName(l.dir, s.base, logSuffix))
+	fi, err := l.fsys.Stat(segmentName(l.dirPath(), s.base, logSuffix))
 	if err != nil {
 		return math.MaxInt64 / 2
 	}

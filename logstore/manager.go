@@ -1,13 +1,10 @@
 package logstore
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -55,11 +52,18 @@ type Manager struct {
 	// mu guards the maps and the dirs' bookkeeping, and is never held across disk I/O that
 	// can wait on writeback (an fsync, a flush of every log): the LeaderAndIsr and StopReplica
 	// handlers take it, and a minute's flush behind it once held back every new partition.
-	mu       sync.Mutex
-	dirs     []*logDir
-	logs     map[TopicPartition]*managedLog
-	creating map[TopicPartition]chan struct{} // logs being made outside mu; closed when done
-	closed   bool
+	mu   sync.Mutex
+	dirs []*logDir
+	logs map[TopicPartition]*managedLog
+	// busy marks partitions whose logs are being made, given a future log or swapped with it
+	// outside mu (each channel closed when done): callers that would change those logs wait.
+	busy   map[TopicPartition]chan struct{}
+	closed bool
+
+	// Moves between log dirs (future.go): the future log of each partition being moved, and
+	// the dir where a log not created yet is to go (LogManager.preferredLogDirs).
+	futures   map[TopicPartition]*managedLog
+	preferred map[TopicPartition]*logDir
 
 	ckmu    sync.Mutex     // serializes checkpoint file writes; taken before mu
 	deletes sync.WaitGroup // removals of renamed -delete folders still running
@@ -68,7 +72,8 @@ type Manager struct {
 }
 
 type logDir struct {
-	path    string
+	path    string // as configured, cleaned
+	abs     string // absolute: how DescribeLogDirs and AlterReplicaLogDirs name it
 	lock    io.Closer
 	n       int         // logs in it
 	failed  atomic.Bool // reported on failures (set without m.mu: a log's I/O error hook)
@@ -78,116 +83,6 @@ type logDir struct {
 type managedLog struct {
 	log *Log
 	dir *logDir
-}
-
-// OpenManager locks and scans dirs, recovering every partition folder found. A log dir that
-// holds .kafka_cleanshutdown (written by Close) skips recovery; its marker is removed.
-// Folders ending in -delete are removed.
-func OpenManager(fsys FS, dirs []string, defaults Config, logger zerolog.Logger) (*Manager, error) {
-	m := &Manager{fsys: fsys, logger: logger, defaults: defaults, logs: map[TopicPartition]*managedLog{},
-		creating: map[TopicPartition]chan struct{}{}, failures: make(chan string, len(dirs))}
-	for _, d := range dirs {
-		if err := m.openDir(filepath.Clean(d)); err != nil {
-			m.abort()
-			return nil, err
-		}
-	}
-	return m, nil
-}
-
-func (m *Manager) abort() {
-	for _, ml := range m.logs {
-		ml.log.closeNoFlush()
-	}
-	for _, d := range m.dirs {
-		if d.lock != nil {
-			d.lock.Close()
-		}
-	}
-}
-
-func (m *Manager) openDir(path string) error {
-	if err := m.fsys.MkdirAll(path, 0o755); err != nil {
-		return err
-	}
-	d := &logDir{path: path}
-	var err error
-	if lk, ok := m.fsys.(Locker); ok {
-		d.lock, err = lk.Lock(filepath.Join(path, LockFile))
-	} else {
-		d.lock, err = m.fsys.OpenFile(filepath.Join(path, LockFile), os.O_RDWR|os.O_CREATE, 0o644)
-	}
-	if err != nil {
-		return err
-	}
-	m.dirs = append(m.dirs, d)
-	markerPath := filepath.Join(path, CleanShutdownFile)
-	_, err = m.fsys.Stat(markerPath)
-	clean := err == nil
-	rps, err := readOffsetsCheckpoint(m.fsys, filepath.Join(path, RecoveryPointCheckpointFile))
-	if err != nil {
-		return err
-	}
-	lss, err := readOffsetsCheckpoint(m.fsys, filepath.Join(path, LogStartCheckpointFile))
-	if err != nil {
-		return err
-	}
-	cleaned, err := readOffsetsCheckpoint(m.fsys, filepath.Join(path, CleanerCheckpointFile))
-	if err != nil {
-		m.logger.Warn().Err(err).Str("dir", path).Msg("ignoring an unreadable cleaner checkpoint")
-		cleaned = nil
-	}
-	ents, err := m.fsys.ReadDir(path)
-	if err != nil {
-		return err
-	}
-	for _, e := range ents {
-		name := e.Name()
-		if !e.IsDir() {
-			continue
-		}
-		full := filepath.Join(path, name)
-		if strings.HasSuffix(name, "-delete") {
-			m.logger.Info().Str("dir", full).Msg("removing a deleted log")
-			if err := m.fsys.RemoveAll(full); err != nil {
-				return err
-			}
-			continue
-		}
-		tp, ok := ParseLogDirName(name)
-		if !ok || strings.HasSuffix(name, "-future") || strings.HasSuffix(name, "-stray") {
-			m.logger.Warn().Str("dir", full).Msg("skipping a folder that is not a partition log")
-			continue
-		}
-		if other := m.logs[tp]; other != nil {
-			return fmt.Errorf("logstore: duplicate log directories for %s: %s and %s", LogDirName(tp), other.log.Dir(), full)
-		}
-		opts := openOptions{recoveryPoint: 0, logStart: -1, cleanShutdown: clean}
-		if rp, ok := rps[tp]; ok {
-			opts.recoveryPoint = rp
-		}
-		if ls, ok := lss[tp]; ok {
-			opts.logStart = ls
-		}
-		opts.firstDirty = cleaned[tp]
-		l, err := openLog(m.fsys, full, tp, m.defaults, opts, m.logger)
-		if err != nil {
-			return fmt.Errorf("logstore: opening %s: %w", full, err)
-		}
-		l.onIOError = m.ioErrorHook(d)
-		m.logs[tp] = &managedLog{log: l, dir: d}
-		d.n++
-	}
-	if clean {
-		if err := m.fsys.Remove(markerPath); err != nil {
-			return err
-		}
-		if err := m.fsys.SyncDir(path); err != nil {
-			return err
-		}
-	}
-	m.logger.Info().Str("dir", path).Int("logs", d.n).Bool("clean_shutdown", clean).Msg("loaded log dir")
-	return nil
 }
 
 // Get returns the log of tp, or nil.
@@ -215,13 +110,9 @@ func (m *Manager) GetOrCreate(tp TopicPartition, cfg Config) (*Log, error) {
 			m.mu.Unlock()
 			return ml.log, nil
 		}
-		busy, ok := m.creating[tp]
-		if !ok {
+		if !m.waitBusyLocked(tp) {
 			break
 		}
-		m.mu.Unlock()
-		<-busy
-		m.mu.Lock()
 	}
 	if len(m.dirs) == 0 {
 		m.mu.Unlock()
@@ -241,16 +132,26 @@ func (m *Manager) GetOrCreate(tp TopicPartition, cfg Config) (*Log, error) {
 		m.mu.Unlock()
 		return nil, &StorageError{Dir: strings.Join(m.dirPaths(), ","), Op: "create", Err: errors.New("every log dir is offline")}
 	}
+	if p := m.preferred[tp]; p != nil {
+		// AlterReplicaLogDirs named the dir before the partition came here; as Kafka's
+		// getOrCreateLog, an offline preferred dir fails the creation rather than placing
+		// the log elsewhere.
+		if p.offline || p.failed.Load() {
+			m.mu.Unlock()
+			return nil, &StorageError{Dir: p.path, Op: "create", Err: errors.New("the preferred log dir (AlterReplicaLogDirs) is offline")}
+		}
+		d = p
+	}
 	d.n++ // reserved, so that concurrent creations spread over the dirs
 	done := make(chan struct{})
-	m.creating[tp] = done
+	m.busy[tp] = done
 	m.mu.Unlock()
 
 	l, err := m.createLog(d.path, tp, cfg)
 
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	delete(m.creating, tp)
+	delete(m.busy, tp)
 	close(done)
 	if err == nil && (m.closed || d.offline) {
 		l.closeNoFlush()
@@ -269,9 +170,23 @@ func (m *Manager) GetOrCreate(tp TopicPartition, cfg Config) (*Log, error) {
 		m.failDir(d, err)
 		return nil, &StorageError{Dir: d.path, Op: "create", Err: err}
 	}
-	l.onIOError = m.ioErrorHook(d)
+	l.onIOError = m.onLogIOError
 	m.logs[tp] = &managedLog{log: l, dir: d}
+	delete(m.preferred, tp) // satisfied
 	return l, nil
+}
+
+// waitBusyLocked waits, releasing mu meanwhile, while tp is busy (a creation or a swap outside
+// mu). It reports whether it waited: the caller looks at the maps again. Caller holds mu.
+func (m *Manager) waitBusyLocked(tp TopicPartition) bool {
+	busy, ok := m.busy[tp]
+	if !ok {
+		return false
+	}
+	m.mu.Unlock()
+	<-busy
+	m.mu.Lock()
+	return true
 }
 
 // createLog makes tp's folder in dir durable and opens its empty log; no lock held.
@@ -324,9 +239,19 @@ func (m *Manager) All() map[TopicPartition]*Log {
 // <topic>-<partition>.<uuid>-delete at once, as Kafka does, and the renamed folder is synced
 // and removed in the background (a folder left behind by a crash is removed at the next
 // start). A missing log is no error.
+//
+// A future log of tp (a move between log dirs, future.go) is deleted first, so that a crash
+// in between never leaves a future log alone with the -delete folder of its current log,
+// which the next start would take for an interrupted swap.
 func (m *Manager) Delete(tp TopicPartition) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	for m.waitBusyLocked(tp) {
+	}
+	delete(m.preferred, tp)
+	if err := m.removeFutureLocked(tp); err != nil {
+		return err
+	}
 	ml := m.logs[tp]
 	if ml == nil {
 		return nil
@@ -334,22 +259,31 @@ func (m *Manager) Delete(tp TopicPartition) error {
 	delete(m.logs, tp)
 	ml.dir.n--
 	ml.log.closeNoFlush()
-	var id [16]byte
-	rand.Read(id[:])
-	from := ml.log.Dir()
-	to := fmt.Sprintf("%s.%s-delete", from, hex.EncodeToString(id[:]))
+	return m.renameForDeleteLocked(ml.log.Dir(), tp)
+}
+
+// renameForDeleteLocked renames a closed log's folder to <topic>-<partition>.<uuid>-delete in
+// its log dir and removes it in the background. Caller holds mu.
+func (m *Manager) renameForDeleteLocked(from string, tp TopicPartition) error {
+	parent := filepath.Dir(from)
+	to := filepath.Join(parent, suffixedDirName(tp, DeleteDirSuffix))
 	if err := m.fsys.Rename(from, to); err != nil {
 		return err
 	}
+	m.removeInBackground(parent, to)
+	return nil
+}
+
+// removeInBackground syncs parent (making the rename to -delete durable) and removes folder.
+func (m *Manager) removeInBackground(parent, folder string) {
 	m.deletes.Add(1)
 	go func() {
 		defer m.deletes.Done()
-		err := errors.Join(m.fsys.SyncDir(ml.dir.path), m.fsys.RemoveAll(to))
+		err := errors.Join(m.fsys.SyncDir(parent), m.fsys.RemoveAll(folder))
 		if err != nil {
-			m.logger.Warn().Err(err).Str("dir", to).Msg("removing a deleted log; the next start removes what is left")
+			m.logger.Warn().Err(err).Str("dir", folder).Msg("removing a deleted log; the next start removes what is left")
 		}
 	}()
-	return nil
 }
 
 // Checkpoint flushes every log and writes each folder's recovery-point and log-start
@@ -357,9 +291,21 @@ func (m *Manager) Delete(tp TopicPartition) error {
 // so partitions can be created and deleted meanwhile.
 func (m *Manager) Checkpoint() error {
 	var errs []error
-	for tp, l := range m.All() {
+	logs := m.All()
+	m.mu.Lock()
+	futures := make([]*Log, 0, len(m.futures))
+	for _, ml := range m.futures {
+		futures = append(futures, ml.log)
+	}
+	m.mu.Unlock()
+	for tp, l := range logs {
 		if err := l.Flush(); err != nil && !errors.Is(err, ErrClosed) {
 			errs = append(errs, fmt.Errorf("logstore: flushing %s: %w", LogDirName(tp), err))
+		}
+	}
+	for _, l := range futures {
+		if err := l.Flush(); err != nil && !errors.Is(err, ErrClosed) {
+			errs = append(errs, fmt.Errorf("logstore: flushing the future log %s: %w", l.Dir(), err))
 		}
 	}
 	m.ckmu.Lock()
@@ -399,6 +345,15 @@ func (m *Manager) gatherCheckpointsLocked() []dirCheckpoints {
 			c.cleaned[tp] = ml.log.CleanerCheckpoint()
 		}
 	}
+	// A future log is in another dir than its current log, so its entries share no file
+	// with the current's (Kafka's logsInDir holds both kinds). Not the cleaner's: a future
+	// log is not cleaned while it is copied.
+	for tp, ml := range m.futures {
+		if c := per[ml.dir]; c != nil && !ml.log.closed.Load() {
+			c.rps[tp] = ml.log.RecoveryPoint()
+			c.lss[tp] = ml.log.LogStartOffset()
+		}
+	}
 	for _, d := range m.dirs {
 		if c := per[d]; c != nil {
 			out = append(out, *c)
@@ -434,9 +389,9 @@ func (m *Manager) Close() error {
 		return ErrClosed
 	}
 	m.closed = true
-	for len(m.creating) > 0 { // let creations in progress finish; they see closed
+	for len(m.busy) > 0 { // let creations and swaps in progress finish; they see closed
 		var busy chan struct{}
-		for _, busy = range m.creating {
+		for _, busy = range m.busy {
 			break
 		}
 		m.mu.Unlock()
@@ -449,6 +404,12 @@ func (m *Manager) Close() error {
 	for tp, ml := range m.logs {
 		if err := ml.log.Close(); err != nil && !errors.Is(err, ErrClosed) {
 			errs = append(errs, fmt.Errorf("logstore: closing %s: %w", LogDirName(tp), err))
+			failed[ml.dir] = true
+		}
+	}
+	for tp, ml := range m.futures {
+		if err := ml.log.Close(); err != nil && !errors.Is(err, ErrClosed) {
+			errs = append(errs, fmt.Errorf("logstore: closing the future log of %s: %w", LogDirName(tp), err))
 			failed[ml.dir] = true
 		}
 	}

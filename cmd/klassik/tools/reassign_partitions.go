@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -23,8 +24,10 @@ import (
 // ReassignPartitionsCommand) in its --bootstrap-server form: --generate proposes a plan for
 // moving topics onto a broker list, --execute starts a plan through
 // AlterPartitionReassignments (KIP-455), --verify reports each partition's progress,
-// --cancel reverts the plan's running reassignments and --list shows them. Output lines are
-// Kafka's. Replication throttles (--throttle) and log dir moves are not supported.
+// --cancel reverts the plan's running reassignments and --list shows them. A plan's
+// "log_dirs" move replicas between their broker's log dirs (AlterReplicaLogDirs,
+// reassign_log_dirs.go). Output lines are Kafka's. Replication throttles (--throttle,
+// --replica-alter-log-dirs-throttle) are not supported.
 
 func reassignFlags() *flagSet {
 	fs := newFlagSet("reassign-partitions", "This tool helps to move topic partitions between replicas (kafka-reassign-partitions.sh).")
@@ -81,16 +84,21 @@ func runReassignPartitions(args []string, _ io.Reader, stdout, stderr io.Writer)
 		if err != nil {
 			return err
 		}
+		timeoutMs, err := strconv.ParseInt(fs.byName["timeout"].str(), 10, 64)
+		if err != nil || timeoutMs < 0 {
+			return usageErrorf("--timeout: want a number of milliseconds, got %q", fs.byName["timeout"].str())
+		}
+		timeout := time.Duration(timeoutMs) * time.Millisecond
 		return withAdmin(bootstrap, func(ctx context.Context, cl *kgo.Client, adm *kadm.Client) error {
 			switch action {
 			case "generate":
 				return reassignGenerate(ctx, adm, stdout, plan, fs.byName["broker-list"].str())
 			case "execute":
-				return reassignExecute(ctx, cl, adm, stdout, plan, fs.byName["additional"].given)
+				return reassignExecute(ctx, cl, adm, stdout, plan, fs.byName["additional"].given, timeout)
 			case "verify":
 				return reassignVerify(ctx, cl, adm, stdout, plan)
 			case "cancel":
-				return reassignCancel(ctx, cl, stdout, plan)
+				return reassignCancel(ctx, cl, adm, stdout, plan, timeout)
 			}
 			return reassignList(ctx, cl, stdout)
 		})
@@ -140,8 +148,9 @@ func formatReassignmentJSON(ps []partReplicas) string {
 	return `{"version":1,"partitions":[` + strings.Join(items, ",") + `]}`
 }
 
-// parseReassignmentJSON is parsePartitionReassignmentData.
-func parseReassignmentJSON(s string) ([]partReplicas, error) {
+// parseReassignmentJSON is parsePartitionReassignmentData: the partitions' replicas, and the
+// replicas whose log_dirs entry names a dir (not "any"), in plan order.
+func parseReassignmentJSON(s string) ([]partReplicas, []replicaDir, error) {
 	var v struct {
 		Version    *int `json:"version"`
 		Partitions []struct {
@@ -152,39 +161,43 @@ func parseReassignmentJSON(s string) ([]partReplicas, error) {
 		} `json:"partitions"`
 	}
 	if err := json.Unmarshal([]byte(s), &v); err != nil {
-		return nil, fmt.Errorf("Unable to parse the reassignment JSON: %v", err)
+		return nil, nil, fmt.Errorf("Unable to parse the reassignment JSON: %v", err)
 	}
 	if v.Version != nil && *v.Version != 1 {
-		return nil, fmt.Errorf("Not supported version field value %d", *v.Version)
+		return nil, nil, fmt.Errorf("Not supported version field value %d", *v.Version)
 	}
 	if len(v.Partitions) == 0 {
-		return nil, errors.New("Partition reassignment list cannot be empty")
+		return nil, nil, errors.New("Partition reassignment list cannot be empty")
 	}
 	var out []partReplicas
 	seen := map[string]bool{}
+	moves := map[string]replicaDir{}
+	var order []string
 	for _, p := range v.Partitions {
 		if p.Topic == nil || p.Partition == nil || p.Replicas == nil {
-			return nil, errors.New("Every partition in the reassignment JSON needs topic, partition and replicas")
-		}
-		for _, d := range p.LogDirs {
-			if d != "any" {
-				return nil, errors.New("klassik does not support moving replicas between log directories (log_dirs other than \"any\")")
-			}
+			return nil, nil, errors.New("Every partition in the reassignment JSON needs topic, partition and replicas")
 		}
 		pr := partReplicas{Topic: *p.Topic, Partition: *p.Partition, Replicas: p.Replicas}
+		if err := planLogDirs(pr, p.LogDirs, moves, &order); err != nil {
+			return nil, nil, err
+		}
 		if seen[pr.name()] {
-			return nil, fmt.Errorf("Reassignment JSON file contains duplicate topic partitions: %s", pr.name())
+			return nil, nil, fmt.Errorf("Reassignment JSON file contains duplicate topic partitions: %s", pr.name())
 		}
 		seen[pr.name()] = true
 		if len(distinctInts(pr.Replicas)) != len(pr.Replicas) {
-			return nil, fmt.Errorf("Partition replica lists may not contain duplicate entries: %s contains multiple entries for %s", pr.name(), dupes(pr.Replicas))
+			return nil, nil, fmt.Errorf("Partition replica lists may not contain duplicate entries: %s contains multiple entries for %s", pr.name(), dupes(pr.Replicas))
 		}
 		if len(pr.Replicas) == 0 {
-			return nil, fmt.Errorf("Partition %s has an empty replica list", pr.name())
+			return nil, nil, fmt.Errorf("Partition %s has an empty replica list", pr.name())
 		}
 		out = append(out, pr)
 	}
-	return out, nil
+	var dirs []replicaDir
+	for _, k := range order {
+		dirs = append(dirs, moves[k])
+	}
+	return out, dirs, nil
 }
 
 func distinctInts(xs []int32) []int32 {
@@ -429,8 +442,8 @@ func pluralS(n int) string {
 	return "s"
 }
 
-func reassignExecute(ctx context.Context, cl *kgo.Client, adm *kadm.Client, stdout io.Writer, planJSON string, additional bool) error {
-	plan, err := parseReassignmentJSON(planJSON)
+func reassignExecute(ctx context.Context, cl *kgo.Client, adm *kadm.Client, stdout io.Writer, planJSON string, additional bool, timeout time.Duration) error {
+	plan, moves, err := parseReassignmentJSON(planJSON)
 	if err != nil {
 		return err
 	}
@@ -465,11 +478,14 @@ func reassignExecute(ctx context.Context, cl *kgo.Client, adm *kadm.Client, stdo
 		return fmt.Errorf("Error reassigning partition(s):\n%s", strings.Join(failed, "\n"))
 	}
 	fmt.Fprintf(stdout, "Successfully started partition reassignment%s for %s\n", pluralS(len(plan)), names(plan))
+	if len(moves) > 0 {
+		return executeMoves(ctx, adm, stdout, moves, timeout)
+	}
 	return nil
 }
 
 func reassignVerify(ctx context.Context, cl *kgo.Client, adm *kadm.Client, stdout io.Writer, planJSON string) error {
-	plan, err := parseReassignmentJSON(planJSON)
+	plan, moves, err := parseReassignmentJSON(planJSON)
 	if err != nil {
 		return err
 	}
@@ -500,11 +516,18 @@ func reassignVerify(ctx context.Context, cl *kgo.Client, adm *kadm.Client, stdou
 		}
 	}
 	fmt.Fprintln(stdout, strings.Join(lines, "\n"))
+	// verifyReplicaMoves: the moves' lines, printed as Kafka does even when there are none
+	// (an empty line then).
+	moveLines, err := replicaMoveStates(ctx, adm, moves)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, strings.Join(moveLines, "\n"))
 	return nil
 }
 
-func reassignCancel(ctx context.Context, cl *kgo.Client, stdout io.Writer, planJSON string) error {
-	plan, err := parseReassignmentJSON(planJSON)
+func reassignCancel(ctx context.Context, cl *kgo.Client, adm *kadm.Client, stdout io.Writer, planJSON string, timeout time.Duration) error {
+	plan, moves, err := parseReassignmentJSON(planJSON)
 	if err != nil {
 		return err
 	}
@@ -520,17 +543,17 @@ func reassignCancel(ctx context.Context, cl *kgo.Client, stdout io.Writer, planJ
 	}
 	if len(active) == 0 {
 		fmt.Fprintln(stdout, "None of the specified partition reassignments are active.")
-		return nil
+	} else {
+		failed, err := alterReassignments(ctx, cl, active, true)
+		if err != nil {
+			return err
+		}
+		if len(failed) > 0 {
+			return fmt.Errorf("Error cancelling partition reassignment%s for:\n%s", pluralS(len(failed)), strings.Join(failed, "\n"))
+		}
+		fmt.Fprintf(stdout, "Successfully cancelled partition reassignment%s for: %s\n", pluralS(len(active)), names(active))
 	}
-	failed, err := alterReassignments(ctx, cl, active, true)
-	if err != nil {
-		return err
-	}
-	if len(failed) > 0 {
-		return fmt.Errorf("Error cancelling partition reassignment%s for:\n%s", pluralS(len(failed)), strings.Join(failed, "\n"))
-	}
-	fmt.Fprintf(stdout, "Successfully cancelled partition reassignment%s for: %s\n", pluralS(len(active)), names(active))
-	return nil
+	return cancelMoves(ctx, adm, stdout, moves, timeout)
 }
 
 func reassignList(ctx context.Context, cl *kgo.Client, stdout io.Writer) error {

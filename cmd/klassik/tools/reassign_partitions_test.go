@@ -14,21 +14,42 @@ func TestReassignmentJSON(t *testing.T) {
 	if got != want {
 		t.Fatalf("got  %s\nwant %s", got, want)
 	}
-	back, err := parseReassignmentJSON(want)
-	if err != nil || len(back) != 3 || !slices.Equal(back[1].Replicas, []int32{3, 1}) {
-		t.Fatalf("%+v %v", back, err)
+	back, moves, err := parseReassignmentJSON(want)
+	if err != nil || len(back) != 3 || !slices.Equal(back[1].Replicas, []int32{3, 1}) || len(moves) != 0 {
+		t.Fatalf("%+v %+v %v", back, moves, err)
 	}
 	for bad, msg := range map[string]string{
 		`{"version":1,"partitions":[]}`:                                                                                      "cannot be empty",
 		`{"version":1,"partitions":[{"topic":"a","partition":0,"replicas":[1,1]}]}`:                                          "duplicate entries",
 		`{"version":1,"partitions":[{"topic":"a","partition":0,"replicas":[1]},{"topic":"a","partition":0,"replicas":[2]}]}`: "duplicate topic partitions: a-0",
-		`{"version":1,"partitions":[{"topic":"a","partition":0,"replicas":[1],"log_dirs":["/data"]}]}`:                       "log directories",
+		`{"version":1,"partitions":[{"topic":"a","partition":0,"replicas":[1,2],"log_dirs":["/data"]}]}`:                     "Size of replicas list List(1, 2) is different from size of log dirs list List(/data) for partition a-0",
 		`{"version":2,"partitions":[{"topic":"a","partition":0,"replicas":[1]}]}`:                                            "Not supported version",
 		`nope`: "Unable to parse",
 	} {
-		if _, err := parseReassignmentJSON(bad); err == nil || !strings.Contains(err.Error(), msg) {
+		if _, _, err := parseReassignmentJSON(bad); err == nil || !strings.Contains(err.Error(), msg) {
 			t.Errorf("%s: %v, want %q", bad, err, msg)
 		}
+	}
+}
+
+// log_dirs (Kafka's parsePartitionReassignmentData): one per replica, "any" asks for no move,
+// the others are replica moves named topic-partition-broker and listed by broker, topic and
+// partition (compareTopicPartitionReplicas).
+func TestReassignmentLogDirs(t *testing.T) {
+	plan := `{"version":1,"partitions":[` +
+		`{"topic":"b","partition":1,"replicas":[2,1],"log_dirs":["/d/x","any"]},` +
+		`{"topic":"a","partition":0,"replicas":[1,2],"log_dirs":["/d/y","/d/z"]},` +
+		`{"topic":"c","partition":0,"replicas":[3]}]}`
+	parts, moves, err := parseReassignmentJSON(plan)
+	if err != nil || len(parts) != 3 {
+		t.Fatalf("%+v %v", parts, err)
+	}
+	want := []replicaDir{{"b", 1, 2, "/d/x"}, {"a", 0, 1, "/d/y"}, {"a", 0, 2, "/d/z"}}
+	if !slices.Equal(moves, want) {
+		t.Fatalf("moves %+v, want %+v", moves, want)
+	}
+	if got := replicaNames(moves); got != "a-0-1,a-0-2,b-1-2" {
+		t.Errorf("replica names %q", got)
 	}
 }
 
