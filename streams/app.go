@@ -23,6 +23,9 @@ import (
 // uncaught exception handler SHUTDOWN_CLIENT would at once.
 const maxFailures = 5
 
+// connectTimeout bounds how long Run waits for a first broker to answer.
+const connectTimeout = 10 * time.Second
+
 // Run runs WordCount until ctx ends (nil: a clean shutdown, the group left and the last
 // transaction ended) or it fails. It logs to w as Kafka Streams logs: state transitions,
 // task assignments, restorations. opts are added to every franz-go client it makes (a
@@ -36,13 +39,14 @@ func Run(ctx context.Context, cfg Config, w io.Writer, opts ...kgo.Opt) error {
 	if err != nil {
 		return err
 	}
-	pctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	eosOK, err := transactionsServed(pctx, probe)
+	cctx, ccancel := context.WithTimeout(ctx, connectTimeout)
+	eosOK, err := transactionsServed(cctx, probe)
+	ccancel()
 	if err != nil {
-		cancel()
 		probe.Close()
-		return fmt.Errorf("Could not reach any broker at %s: %v", strings.Join(cfg.Bootstrap, ","), err)
+		return fmt.Errorf("Could not reach any broker at %s within %v: %v", strings.Join(cfg.Bootstrap, ","), connectTimeout, err)
 	}
+	pctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	partitions, err := ensureTopics(pctx, kadm.NewClient(probe), cfg)
 	cancel()
 	probe.Close()
@@ -101,22 +105,24 @@ func Run(ctx context.Context, cfg Config, w io.Writer, opts ...kgo.Opt) error {
 // (KIP-447's group metadata in the offset commit).
 func transactionsServed(ctx context.Context, cl *kgo.Client) (bool, error) {
 	var resp *kmsg.ApiVersionsResponse
-	var err error
+	var last error // the last error that says more than that time ran out
 	for {
+		var err error
 		resp, err = kmsg.NewPtrApiVersionsRequest().RequestWith(ctx, cl)
-		if err == nil || ctx.Err() != nil {
+		if err == nil {
 			break
+		}
+		if !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
+			last = err
 		}
 		select { // a broker starting up answers a moment later
 		case <-ctx.Done():
+			if last == nil {
+				last = errors.New("timed out")
+			}
+			return false, last
 		case <-time.After(500 * time.Millisecond):
 		}
-	}
-	if err != nil {
-		if errors.Is(err, context.DeadlineExceeded) {
-			err = errors.New("timed out")
-		}
-		return false, err
 	}
 	need := map[int16]int16{22: 0, 24: 0, 25: 0, 26: 0, 28: 3}
 	for _, k := range resp.ApiKeys {

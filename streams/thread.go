@@ -379,15 +379,20 @@ func (t *thread) assigned(_ context.Context, _ *kgo.Client, as map[string][]int3
 		t.owned[p] = true
 		delete(t.stores, p)
 	}
+	var added []string
 	for _, p := range as[InputTopic] {
-		t.tasks = append(t.tasks, fmt.Sprintf("0_%d", p))
+		added = append(added, fmt.Sprintf("0_%d", p))
 	}
 	for _, p := range as[t.repart] {
-		t.tasks = append(t.tasks, fmt.Sprintf("1_%d", p))
+		added = append(added, fmt.Sprintf("1_%d", p))
 	}
+	if len(added) == 0 {
+		return // a cooperative rebalance that moved nothing here
+	}
+	t.tasks = append(t.tasks, added...)
 	slices.Sort(t.tasks)
 	t.tasks = slices.Compact(t.tasks)
-	t.log.infof("stream-thread [%s] assigned tasks %v", t.clientID, t.tasks)
+	t.log.infof("stream-thread [%s] assigned tasks %v, now running %v", t.clientID, added, t.tasks)
 }
 
 // revoked is onPartitionsRevoked: under at_least_once the processed offsets are committed
