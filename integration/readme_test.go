@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -55,6 +56,7 @@ func TestREADMEQuickstart(t *testing.T) {
 		"http://127.0.0.1:8080", ui.URL,
 		"bin/klassik", klassikBin,
 	)
+	dir := t.TempDir()
 	ran := 0
 	for i, block := range blocks {
 		first := strings.TrimSpace(strings.SplitN(strings.TrimSpace(block), "\n", 2)[0])
@@ -64,7 +66,17 @@ func TestREADMEQuickstart(t *testing.T) {
 		script := rewrite.Replace(block)
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		cmd := exec.CommandContext(ctx, "bash", "-euo", "pipefail", "-c", script)
+		// A block may start a program in the background (the WordCount application) and
+		// write files (its log): it runs in a directory of its own and a process group of
+		// its own, and whatever it left running ends with it.
+		cmd.Dir = dir
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+		cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+		cmd.WaitDelay = 10 * time.Second
 		out, err := cmd.CombinedOutput()
+		if cmd.Process != nil {
+			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		}
 		cancel()
 		if err != nil {
 			t.Fatalf("quickstart block %d failed: %v\n--- block:\n%s--- output:\n%s", i+1, err, block, out)
@@ -100,6 +112,8 @@ func checkQuickstartOutput(t *testing.T, block, out string) {
 		"/api/cluster":                                                "live brokers [1, 2, 3]",
 		"scenario run kill-leader":                                    "\nPASS: ",
 		"scenario list":                                               "preferred-leader-election",
+		// Kafka's Streams quickstart, step 5: the WordCount output of its three lines.
+		"streams-wordcount --bootstrap-server": "all\t1\nstreams\t1\nlead\t1\nto\t1\nkafka\t1\nhello\t1\nkafka\t2\nstreams\t2\njoin\t1\nkafka\t3\nsummit\t1\n",
 	}
 	for marker, expect := range want {
 		if strings.Contains(block, marker) && !strings.Contains(out, expect) {
