@@ -369,3 +369,42 @@ func checkConsoleCounts(t *testing.T, out string, want map[string]int64) {
 		t.Fatalf("console-consumer output lacks kafka\\t4:\n%s", out)
 	}
 }
+
+// TestStreamsWordCountAtLeastOnce runs WordCount with processing.guarantee=at_least_once
+// (Kafka Streams' own default) on one broker: no transactions, offsets committed every
+// commit.interval.ms and at shutdown, so a SIGTERM and a restart carry on exactly (kafka 3,
+// then 4) from the changelog and the committed offsets.
+func TestStreamsWordCountAtLeastOnce(t *testing.T) {
+	c := NewCluster(t, Brokers(1))
+	c.CreateTopic(t, wcInput, 1, 1, nil)
+	c.CreateTopic(t, wcOutput, 1, 1, map[string]*string{"cleanup.policy": kadm.StringPtr("compact")})
+	props := filepath.Join(t.TempDir(), "streams.properties")
+	if err := os.WriteFile(props, []byte("processing.guarantee=at_least_once\ncommit.interval.ms=1000\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := newWordCountReader(t, c)
+	in := c.Client(t)
+	produce := func(lines ...string) {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		for _, l := range lines {
+			if err := in.ProduceSync(ctx, &kgo.Record{Topic: wcInput, Value: []byte(l)}).FirstErr(); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	a := startWordCount(t, c, "wordcount-alos-a", props)
+	produce("all streams lead to kafka", "hello kafka streams", "join kafka summit")
+	want := map[string]int64{"all": 1, "streams": 2, "lead": 1, "to": 1, "kafka": 3, "hello": 1, "join": 1, "summit": 1}
+	out.waitCounts(t, want, time.Minute)
+	if log, _ := os.ReadFile(a.log); !strings.Contains(string(log), "processing.guarantee=at_least_once") {
+		t.Fatalf("the log does not say at_least_once:\n%s", log)
+	}
+	a.stop(t, syscall.SIGTERM)
+	produce("hello kafka streams")
+	want["hello"], want["kafka"], want["streams"] = 2, 4, 3
+	b := startWordCount(t, c, "wordcount-alos-b", props)
+	out.waitCounts(t, want, time.Minute)
+	b.stop(t, syscall.SIGTERM)
+}
