@@ -75,8 +75,8 @@ func Run(ctx context.Context, cfg Config, w io.Writer, opts ...kgo.Opt) error {
 			return err
 		}
 		err := th.run(ctx)
-		if err == nil {
-			break
+		if err == nil || ctx.Err() != nil {
+			break // a shutdown, or an error because of it (a restore cut short)
 		}
 		th.stop()
 		failures++

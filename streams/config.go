@@ -39,7 +39,9 @@ type Config struct {
 	// read_committed readers before the coordinator aborts it.
 	TransactionTimeout time.Duration
 	// ResetEarliest is auto.offset.reset=earliest, which WordCountDemo sets so that lines
-	// written before it started are counted.
+	// written before it started are counted. It applies to the repartition topic too (Kafka
+	// Streams reads that from the earliest offset whatever the setting), which matters only
+	// to a group with no committed offsets, before anything was repartitioned.
 	ResetEarliest bool
 	// RestoreTimeout bounds the restoration of a task's store from its changelog, waiting for
 	// a dead owner's transaction to be aborted included.
