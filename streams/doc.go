@@ -24,9 +24,12 @@
 // The names are the ones Kafka generates for this topology: count() without Materialized.as
 // takes the store name KSTREAM-AGGREGATE-STATE-STORE-0000000003 (the builder's counter after
 // the source, flatMapValues and the key selector), and the repartition and changelog topics
-// are named after the store with the application id in front (InternalTopologyBuilder). The
-// repartition step is what makes the counts right with several input partitions: every
-// occurrence of a word, from any line on any partition, reaches the one task that counts it.
+// are named after the store with the application id in front (InternalTopologyBuilder).
+// (Kafka's Streams tutorial writes the same WordCount with Materialized.as("counts-store"),
+// which would make them streams-wordcount-counts-store-changelog and -repartition; the demo
+// that the quickstart runs names no store.) The repartition step is what makes the counts
+// right with several input partitions: every occurrence of a word, from any line on any
+// partition, reaches the one task that counts it.
 //
 // The consumer group is the application id (streams-wordcount); one member consumes both the
 // input topic and the repartition topic, so several instances share both sub-topologies' tasks
