@@ -25,8 +25,8 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 # Packages whose code runs goroutines get their unit tests under the race detector; the
 # integration package runs real processes and has its own target.
-RACE_PKGS := ./wire/... ./broker/... ./coordinator/... ./zkclient/... ./connect/...
-UNIT_PKGS = $(shell $(GO) list ./... | grep -v -e '/integration$$' -e '/wire' -e '/broker' -e '/coordinator' -e '/zkclient' -e '/connect')
+RACE_PKGS := ./wire/... ./broker/... ./coordinator/... ./zkclient/... ./connect/... ./streams/...
+UNIT_PKGS = $(shell $(GO) list ./... | grep -v -e '/integration$$' -e '/wire' -e '/broker' -e '/coordinator' -e '/zkclient' -e '/connect' -e '/streams')
 
 .PHONY: all build deps test unit integration race lint fuzz fuzz-smoke bench bench-scale throughput kgo-suite run clean chaos chaos-txn soak-metadata
 

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -77,8 +78,17 @@ func TestREADMEQuickstart(t *testing.T) {
 		script := rewrite.Replace(block)
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		cmd := exec.CommandContext(ctx, "bash", "-euo", "pipefail", "-c", script)
+		// A block may start a program in the background (Connect, the WordCount application)
+		// and write files (test.txt, logs): the blocks run in a directory of their own, each in
+		// a process group of its own, and whatever a block left running ends with it.
 		cmd.Dir = work
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+		cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+		cmd.WaitDelay = 10 * time.Second
 		out, err := cmd.CombinedOutput()
+		if cmd.Process != nil {
+			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		}
 		cancel()
 		if err != nil {
 			t.Fatalf("quickstart block %d failed: %v\n--- block:\n%s--- output:\n%s", i+1, err, block, out)
@@ -117,6 +127,8 @@ func checkQuickstartOutput(t *testing.T, block, out string) {
 		"--topic connect-test --from-beginning":                       `{"schema":{"type":"string","optional":false},"payload":"bar"}`,
 		"connectors/local-file-source/status":                         `"connector":{"state":"RUNNING"`,
 		"echo Another line>> test.txt":                                "Another line",
+		// Kafka's Streams quickstart, step 5: the WordCount output of its three lines.
+		"streams-wordcount --bootstrap-server": "all\t1\nstreams\t1\nlead\t1\nto\t1\nkafka\t1\nhello\t1\nkafka\t2\nstreams\t2\njoin\t1\nkafka\t3\nsummit\t1\n",
 	}
 	for marker, expect := range want {
 		if strings.Contains(block, marker) && !strings.Contains(out, expect) {

@@ -34,15 +34,16 @@ func consoleConsumerFlags() *flagSet {
 	fs.Value("timeout-ms", "Integer: timeout_ms", "", "If specified, exit if no message is available for consumption for the specified interval.")
 	fs.Value("partition", "Integer: partition", "", "The partition to consume from. Consumption starts from the end of the partition unless '--offset' is specified.")
 	fs.Value("offset", "String: consume offset", "latest", "The offset to consume from (a non-negative number), or 'earliest' which means from beginning, or 'latest' which means from end.")
-	fs.Value("property", "String: prop", "", "The properties to initialize the message formatter: print.timestamp, print.key, print.offset, print.partition, print.headers, print.value, key.separator, line.separator, headers.separator, null.literal (repeatable).")
+	fs.Value("property", "String: prop", "", "The properties to initialize the message formatter: print.timestamp, print.key, print.offset, print.partition, print.headers, print.value, key.separator, line.separator, headers.separator, null.literal, key.deserializer, value.deserializer, headers.deserializer (org.apache.kafka.common.serialization.StringDeserializer, LongDeserializer, IntegerDeserializer, ...) (repeatable).")
+	fs.Value("formatter-config", "String: config file", "", "Config properties file to initialize the message formatter. Note that --property takes precedence over this config.")
 	fs.Value("consumer-property", "String: consumer_prop", "", "A mechanism to pass user-defined properties in the form key=value to the consumer (repeatable).")
 	fs.Value("consumer.config", "String: config file", "", "Consumer config properties file. Note that --consumer-property takes precedence over this config.")
 	fs.Value("isolation-level", "String", "read_uncommitted", "Set to read_committed in order to filter out transactional messages which are not committed.")
-	fs.Value("formatter", "String: class", "", "Only kafka.tools.DefaultMessageFormatter is supported.")
-	fs.Bool("skip-message-on-error", "Accepted for compatibility; ignored.")
+	fs.Value("formatter", "String: class", "", "The name of a class to use for formatting kafka messages for display: only the default, kafka.tools.DefaultMessageFormatter (org.apache.kafka.tools.consumer.DefaultMessageFormatter), is supported.")
+	fs.Bool("skip-message-on-error", "If there is an error when processing a message, skip it instead of halt.")
 	fs.Bool("enable-systest-events", "Accepted for compatibility; ignored.")
-	fs.Value("key-deserializer", "String", "", "Accepted for compatibility; keys are printed as bytes.")
-	fs.Value("value-deserializer", "String", "", "Accepted for compatibility; values are printed as bytes.")
+	fs.Value("key-deserializer", "String: deserializer for key", "", "The formatter's key.deserializer (a --property key.deserializer=... takes precedence).")
+	fs.Value("value-deserializer", "String: deserializer for values", "", "The formatter's value.deserializer (a --property value.deserializer=... takes precedence).")
 	return fs
 }
 
@@ -50,10 +51,23 @@ func consoleConsumerFlags() *flagSet {
 type formatter struct {
 	printTimestamp, printKey, printValue, printPartition, printOffset, printHeaders bool
 	keySep, lineSep, headersSep, nullLiteral                                        string
+	// key.deserializer, value.deserializer, headers.deserializer; nil prints the bytes.
+	keyDeser, valueDeser, headersDeser deserializer
 }
 
-func newFormatter(m map[string]string) formatter {
+// newFormatter reads DefaultMessageFormatter's properties (--property, over
+// --formatter-config). Its separators default to a tab between columns and a newline after
+// each record, as Kafka's do.
+func newFormatter(m map[string]string) (formatter, error) {
 	f := formatter{printValue: true, keySep: "\t", lineSep: "\n", headersSep: ",", nullLiteral: "null"}
+	for prop, d := range map[string]*deserializer{"key.deserializer": &f.keyDeser, "value.deserializer": &f.valueDeser, "headers.deserializer": &f.headersDeser} {
+		if class, ok := m[prop]; ok {
+			var err error
+			if *d, err = lookupDeserializer(prop, class); err != nil {
+				return f, err
+			}
+		}
+	}
 	b := func(v string) bool { return strings.EqualFold(strings.TrimSpace(v), "true") }
 	for k, v := range m {
 		switch k {
@@ -79,12 +93,13 @@ func newFormatter(m map[string]string) formatter {
 			f.nullLiteral = v
 		}
 	}
-	return f
+	return f, nil
 }
 
 // format writes one record as DefaultMessageFormatter does: the chosen columns joined by
-// key.separator, ending with line.separator.
-func (f formatter) format(w io.Writer, r *kgo.Record) {
+// key.separator, ending with line.separator. A key, value or header that its deserializer
+// cannot read is an error, and nothing of the record is written.
+func (f formatter) format(w io.Writer, r *kgo.Record) error {
 	var cols []string
 	if f.printTimestamp {
 		switch r.Attrs.TimestampType() {
@@ -108,9 +123,9 @@ func (f formatter) format(w io.Writer, r *kgo.Record) {
 		} else {
 			hs := make([]string, len(r.Headers))
 			for i, h := range r.Headers {
-				v := f.nullLiteral
-				if h.Value != nil {
-					v = string(h.Value)
+				v, err := f.render(h.Value, f.headersDeser)
+				if err != nil {
+					return err
 				}
 				hs[i] = h.Key + ":" + v
 			}
@@ -118,19 +133,32 @@ func (f formatter) format(w io.Writer, r *kgo.Record) {
 		}
 	}
 	if f.printKey {
-		cols = append(cols, f.bytes(r.Key))
+		k, err := f.render(r.Key, f.keyDeser)
+		if err != nil {
+			return err
+		}
+		cols = append(cols, k)
 	}
 	if f.printValue {
-		cols = append(cols, f.bytes(r.Value))
+		v, err := f.render(r.Value, f.valueDeser)
+		if err != nil {
+			return err
+		}
+		cols = append(cols, v)
 	}
-	io.WriteString(w, strings.Join(cols, f.keySep)+f.lineSep)
+	_, err := io.WriteString(w, strings.Join(cols, f.keySep)+f.lineSep)
+	return err
 }
 
-func (f formatter) bytes(b []byte) string {
+// render is one column: null.literal for null, else the deserializer's text, else the bytes.
+func (f formatter) render(b []byte, d deserializer) (string, error) {
 	if b == nil {
-		return f.nullLiteral
+		return f.nullLiteral, nil
 	}
-	return string(b)
+	if d == nil {
+		return string(b), nil
+	}
+	return d(b)
 }
 
 // consumeOpts is the parsed command line.
@@ -144,7 +172,8 @@ type consumeOpts struct {
 	timeout       time.Duration
 	partition     int32 // -1: all
 	offset        kgo.Offset
-	props         map[string]string
+	props         map[string]string // the formatter's
+	skipOnError   bool
 }
 
 func parseConsumeOpts(fs *flagSet) (*consumeOpts, error) {
@@ -222,11 +251,30 @@ func parseConsumeOpts(fs *flagSet) (*consumeOpts, error) {
 	if f := fs.byName["formatter"].str(); f != "" && !strings.HasSuffix(f, "DefaultMessageFormatter") {
 		return nil, fmt.Errorf("Only the default message formatter is supported, not %s", f)
 	}
-	props, err := parseProps(fs.byName["property"].all())
+	// ConsoleConsumerOptions.formatterArgs: the --formatter-config file, then
+	// --key-deserializer and --value-deserializer, then every --property over them.
+	props, err := loadConfigFile(fs.byName["formatter-config"].str())
 	if err != nil {
 		return nil, err
 	}
+	if d := fs.byName["key-deserializer"].str(); d != "" {
+		props["key.deserializer"] = d
+	}
+	if d := fs.byName["value-deserializer"].str(); d != "" {
+		props["value.deserializer"] = d
+	}
+	over, err := parseProps(fs.byName["property"].all())
+	if err != nil {
+		return nil, err
+	}
+	for k, v := range over {
+		props[k] = v
+	}
+	if _, err := newFormatter(props); err != nil {
+		return nil, err
+	}
 	o.props = props
+	o.skipOnError = fs.byName["skip-message-on-error"].given
 	return o, nil
 }
 
@@ -347,7 +395,10 @@ func consume(o *consumeOpts, copts []kgo.Opt, autoCommit bool, stdout, stderr io
 	}
 	defer cl.Close()
 
-	f := newFormatter(o.props)
+	f, err := newFormatter(o.props)
+	if err != nil {
+		return err
+	}
 	out := bufio.NewWriter(stdout)
 	defer out.Flush()
 
@@ -389,8 +440,17 @@ func consume(o *consumeOpts, copts []kgo.Opt, autoCommit bool, stdout, stderr io
 			}
 		})
 		fetches.EachRecord(func(r *kgo.Record) {
-			f.format(out, r)
-			count++
+			if fatal != nil {
+				return
+			}
+			count++ // counted before it is formatted, as ConsoleConsumer counts
+			if err := f.format(out, r); err != nil {
+				if !o.skipOnError {
+					fatal = fmt.Errorf("Unknown error when running consumer: %s-%d at offset %d: %w", r.Topic, r.Partition, r.Offset, err)
+					return
+				}
+				fmt.Fprintf(stderr, "Error processing message, skipping this message: %s-%d at offset %d: %v\n", r.Topic, r.Partition, r.Offset, err)
+			}
 		})
 		out.Flush()
 		if fatal != nil {

@@ -18,11 +18,13 @@
 //	klassik broker-api-versions kafka-broker-api-versions.sh  (BrokerApiVersionsCommand)
 //	klassik dump-log            kafka-dump-log.sh             (DumpLogSegments)
 //	klassik reassign-partitions kafka-reassign-partitions.sh  (ReassignPartitionsCommand)
+//	klassik streams-wordcount   kafka-run-class.sh ...WordCountDemo (Kafka Streams' WordCount; package streams)
 //	klassik healthcheck         (none: a Metadata probe for container healthchecks)
 //
 // The tools speak only the Kafka protocol (through franz-go's kgo and kadm) and, for
 // zookeeper-shell, the ZooKeeper protocol (go-zookeeper); dump-log reads segment files
-// directly through package record, the one decoder of record bytes. They import no other
+// directly through package record, the one decoder of record bytes, and streams-wordcount runs
+// package streams, Kafka Streams' WordCountDemo on franz-go. They import no other
 // klassik package, so they work against any Kafka cluster and its files. Only the --bootstrap-server forms are
 // supported: the --zookeeper forms that Kafka removed in 3.0 are not.
 //
@@ -59,6 +61,7 @@ func Commands() []Command {
 		{"broker-api-versions", "print the API versions each broker supports (kafka-broker-api-versions.sh)", runBrokerAPIVersions},
 		{"dump-log", "print the batches and records of segment and index files (kafka-dump-log.sh)", runDumpLog},
 		{"reassign-partitions", "generate, execute, verify or cancel partition reassignments (kafka-reassign-partitions.sh)", runReassignPartitions},
+		{"streams-wordcount", "count words from streams-plaintext-input into streams-wordcount-output (Kafka Streams' WordCountDemo)", runStreamsWordCount},
 		{"healthcheck", "exit 0 if a broker answers a Metadata request (for container healthchecks)", runHealthcheck},
 	}
 }

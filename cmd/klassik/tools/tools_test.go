@@ -372,9 +372,12 @@ func TestFormatter(t *testing.T) {
 	}
 	for i, tc := range tests {
 		var b bytes.Buffer
-		newFormatter(tc.props).format(&b, tc.rec)
-		if b.String() != tc.want {
-			t.Errorf("%d: got %q, want %q", i, b.String(), tc.want)
+		f, err := newFormatter(tc.props)
+		if err == nil {
+			err = f.format(&b, tc.rec)
+		}
+		if err != nil || b.String() != tc.want {
+			t.Errorf("%d: got %q (%v), want %q", i, b.String(), err, tc.want)
 		}
 	}
 }
