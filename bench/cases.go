@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -21,10 +20,10 @@ type measured struct {
 func (b *bench) pair(name string, ts []*target, f func(t *target) (string, float64, error)) []measured {
 	var out []measured
 	for _, t := range ts {
-		fmt.Fprintf(os.Stderr, "bench: %s against %s\n", name, t.name)
+		logf("%s against %s", name, t.name)
 		p := b.prof.begin(name, t)
 		cell, val, err := f(t)
-		b.keepProfiles(p.end())
+		p.end()
 		if err != nil {
 			out = append(out, measured{cell: b.fail(fmt.Errorf("%s, %s: %w", name, t.name, err))})
 			continue
@@ -50,7 +49,7 @@ func (b *bench) throughput(klassikBin, kfakeBin, zkAddr string, rf int) error {
 	if err != nil {
 		return err
 	}
-	defer stopAll(ts)
+	defer b.release(ts)
 	b.produceConsume(ts, rf, "rf1-produce", "rf1-consume", "bench-100b", *records, *size)
 	return nil
 }
@@ -62,7 +61,7 @@ func (b *bench) rf3(klassikBin, kfakeBin, zkAddr string) error {
 	if err != nil {
 		return err
 	}
-	defer stopAll(ts)
+	defer b.release(ts)
 	peak := b.produceConsume(ts, 3, "rf3-produce", "rf3-consume", "bench-100b", *records, *size)
 	if b.cases["rf3-produce-1k"] {
 		b.produceConsume(ts, 3, "rf3-produce-1k", "", "bench-1kb", *records1k, *size1k)
@@ -127,15 +126,21 @@ func (b *bench) clusters(klassikBin, kfakeBin, zkAddr string, n int) ([]*target,
 	}
 	f, err := kfakeCluster(b.procs, kfakeBin, b.dir, fmt.Sprintf("rf%d", n), n)
 	if err != nil {
-		k.stopAll()
+		b.release([]*target{k})
 		return nil, err
 	}
+	logf("%d klassik brokers and a %d-broker kfake ready", n, n)
 	return []*target{k, f}, nil
 }
 
-func stopAll(ts []*target) {
+// release ends the clusters of a finished group of cases once their profiles are in:
+// nothing is measured any more, so kill -9 (quicker than a controlled shutdown of each).
+func (b *bench) release(ts []*target) {
 	for _, t := range ts {
-		t.stopAll()
+		b.prof.settle(t)
+		for _, s := range t.servers {
+			s.kill9()
+		}
 	}
 }
 
@@ -239,8 +244,8 @@ func (b *bench) scale(klassikBin, zkAddr string) error {
 	if err != nil {
 		return err
 	}
-	defer k.stopAll()
-	fmt.Fprintf(os.Stderr, "bench: scale, %d partitions\n", *scaleParts)
+	defer b.release([]*target{k})
+	logf("scale: %d partitions", *scaleParts)
 	r, err := runScale(b, k, zkAddr, chroot, *scaleParts)
 	n := commas(int64(r.partitions))
 	add := func(label, cell string) { b.rows = append(b.rows, row{label, cell, "—", "—"}) }

@@ -89,20 +89,17 @@ func main() {
 
 // bench is one run: its processes, its profiler and what it found.
 type bench struct {
-	procs    *procs
-	prof     *profiler
-	dir      string // temporary: configs, logs, data
-	cases    map[string]bool
-	rows     []row
-	profiles []caseProfile
-	heaps    []string
-	failed   bool
+	procs  *procs
+	prof   *profiler
+	dir    string // temporary: configs, logs, data
+	cases  map[string]bool
+	rows   []row
+	heaps  []string
+	failed bool
 }
 
 // row is one line of the table.
 type row struct{ label, klassik, kfake, ratio string }
-
-func (b *bench) keepProfiles(ps []caseProfile) { b.profiles = append(b.profiles, ps...) }
 
 func (b *bench) fail(err error) string {
 	b.failed = true
@@ -168,6 +165,7 @@ func (b *bench) run() error {
 	if err != nil {
 		return err
 	}
+	logf("ZooKeeper serving on %s", zkAddr)
 
 	started := time.Now()
 	if b.any("rf1-produce", "rf1-consume") {
@@ -198,7 +196,7 @@ func buildIfUnset(path, out, dir, pkg string) (string, error) {
 	if path != "" {
 		return filepath.Abs(path)
 	}
-	fmt.Fprintln(os.Stderr, "bench: building", pkg)
+	logf("building %s", pkg)
 	cmd := exec.Command("go", "build", "-o", out, pkg)
 	cmd.Dir = dir
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
@@ -206,6 +204,13 @@ func buildIfUnset(path, out, dir, pkg string) (string, error) {
 		return "", fmt.Errorf("building %s (run from bench/, or pass its binary): %w", pkg, err)
 	}
 	return out, nil
+}
+
+var startTime = time.Now()
+
+// logf writes progress to stderr, with the time since the start.
+func logf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "bench [%5.1fs]: %s\n", time.Since(startTime).Seconds(), fmt.Sprintf(format, args...))
 }
 
 func firstLine(s string) string {

@@ -305,15 +305,6 @@ func kfakeCluster(p *procs, bin, dir, name string, n int) (*target, error) {
 	return t, nil
 }
 
-// stopAll stops every server of the target (SIGTERM, then kill -9 past the timeout).
-func (t *target) stopAll() {
-	var wg sync.WaitGroup
-	for _, s := range t.servers {
-		wg.Go(func() { _ = s.stop(30 * time.Second) })
-	}
-	wg.Wait()
-}
-
 func httpOK(url string) error {
 	c := http.Client{Timeout: 2 * time.Second}
 	resp, err := c.Get(url)

@@ -24,40 +24,65 @@ type caseProfile struct {
 	cpu                       time.Duration // user+system time used during the case
 	wall                      time.Duration
 	top                       []string // "42.0% kmsg.(*ProduceRequest).ReadFrom", flat
+	exited                    bool     // the process ended during the case (kill -9, shutdown)
 	err                       error
 }
 
 // profiler takes CPU profiles of every server of a target, and of this process (the client),
 // for the length of one case. A server's profile comes from its /debug/pprof/profile in
-// consecutive windows of window seconds (the handler takes whole seconds), merged into one;
-// the last window runs on past the end of the case, idle. A server that dies during the case
-// (a kill -9 on purpose) leaves the windows it finished.
+// consecutive windows of window seconds (the handler takes whole seconds), merged into one.
+// The last window runs on past the end of the case; rather than wait for it, the next case
+// starts, which in this benchmark is the same case against the other target, while this
+// target idles. A case against the same target waits for the window first (a process has
+// one CPU profile at a time). The CPU time of each case is read from /proc at its exact
+// start and end, and the client's profile too covers the case exactly. A server that dies
+// during the case (a kill -9 on purpose) leaves the windows it finished.
 type profiler struct {
 	dir    string
 	window time.Duration
+
+	mu      sync.Mutex
+	seq     int
+	done    map[int][]caseProfile // by the case's sequence number
+	pending map[*target]*running
+	wg      sync.WaitGroup
 }
 
 type running struct {
 	p        *profiler
+	seq      int
 	caseName string
 	t        *target
 	start    time.Time
+	wall     time.Duration
 	stop     chan struct{}
 	wg       sync.WaitGroup
+	finished chan struct{} // closed once the windows are merged and written
 	mu       sync.Mutex
 	windows  map[*server][]*profile.Profile
 	errs     map[*server]error
 	cpu0     map[*server]time.Duration
-	cpuEnd   map[*server]time.Duration
-	client   bytes.Buffer
-	clientT0 time.Duration
-	clientOn bool
+	cpu      map[*server]time.Duration
+	exited   map[*server]bool
+	client   caseProfile
+	clientOn bool // this process's CPU profile is running into clientBuf
 }
 
 func (p *profiler) begin(caseName string, t *target) *running {
-	r := &running{p: p, caseName: caseName, t: t, start: time.Now(), stop: make(chan struct{}),
+	p.mu.Lock()
+	if p.done == nil {
+		p.done, p.pending = map[int][]caseProfile{}, map[*target]*running{}
+	}
+	prev := p.pending[t]
+	p.seq++
+	seq := p.seq
+	p.mu.Unlock()
+	if prev != nil {
+		<-prev.finished
+	}
+	r := &running{p: p, seq: seq, caseName: caseName, t: t, stop: make(chan struct{}), finished: make(chan struct{}),
 		windows: map[*server][]*profile.Profile{}, errs: map[*server]error{},
-		cpu0: map[*server]time.Duration{}, cpuEnd: map[*server]time.Duration{}}
+		cpu0: map[*server]time.Duration{}, cpu: map[*server]time.Duration{}, exited: map[*server]bool{}}
 	for _, s := range t.servers {
 		if !s.alive() {
 			continue
@@ -68,12 +93,22 @@ func (p *profiler) begin(caseName string, t *target) *running {
 		}
 		r.wg.Go(func() { r.loop(s) })
 	}
-	r.clientT0, _ = cpuTime(os.Getpid())
-	if p.dir != "" && pprof.StartCPUProfile(&r.client) == nil {
-		r.clientOn = true
+	r.client = caseProfile{caseName: caseName, target: t.name, process: "client"}
+	r.client.cpu, _ = cpuTime(os.Getpid())
+	if p.dir != "" {
+		clientBuf.Reset()
+		if err := pprof.StartCPUProfile(&clientBuf); err != nil {
+			r.client.err = err
+		} else {
+			r.clientOn = true
+		}
 	}
+	r.start = time.Now()
 	return r
 }
+
+// clientBuf holds this process's CPU profile of the case running (one at a time).
+var clientBuf bytes.Buffer
 
 func (r *running) loop(s *server) {
 	secs := max(int(r.p.window/time.Second), 1)
@@ -98,49 +133,71 @@ func (r *running) loop(s *server) {
 				prof, err = profile.ParseData(body)
 			}
 		}
-		r.mu.Lock()
 		if err != nil {
-			if s.alive() {
+			// A server killed or shut down during the case (on purpose) refuses the next
+			// window: that is no error, if it is gone a moment later.
+			select {
+			case <-s.exited:
+			case <-time.After(2 * time.Second):
+				r.mu.Lock()
 				r.errs[s] = err
+				r.mu.Unlock()
 			}
-			r.mu.Unlock()
 			return
 		}
+		r.mu.Lock()
 		r.windows[s] = append(r.windows[s], prof)
 		r.mu.Unlock()
 	}
 }
 
-// end stops the profiles (waiting for the windows in flight), writes them under the
-// artifacts directory and returns one caseProfile per process.
-func (r *running) end() []caseProfile {
-	wall := time.Since(r.start)
+// end ends the case: its CPU times now, the client's profile now, the servers' profiles
+// once their windows in flight are done (in the background; results waits for them).
+func (r *running) end() {
+	r.wall = time.Since(r.start)
 	for _, s := range r.t.servers {
-		if _, ok := r.cpu0[s]; ok {
-			r.cpuEnd[s], _ = cpuTime(s.cmd.Process.Pid)
+		if t0, ok := r.cpu0[s]; ok {
+			if t1, err := cpuTime(s.cmd.Process.Pid); err == nil && s.alive() {
+				r.cpu[s] = t1 - t0
+			} else {
+				r.exited[s] = true
+			}
 		}
 	}
-	clientT1, _ := cpuTime(os.Getpid())
+	c := &r.client
+	t1, _ := cpuTime(os.Getpid())
+	c.cpu, c.wall = t1-c.cpu, r.wall
 	if r.clientOn {
 		pprof.StopCPUProfile()
+		if prof, err := profile.ParseData(clientBuf.Bytes()); err != nil {
+			c.err = err
+		} else {
+			c.file = filepath.Join(r.p.dir, fmt.Sprintf("%s-%s-client.cpu.pb.gz", r.caseName, r.t.name))
+			c.err = writeProfile(c.file, prof)
+			c.top = topFuncs(prof, 3)
+		}
 	}
 	close(r.stop)
-	r.wg.Wait()
+	r.p.mu.Lock()
+	r.p.pending[r.t] = r
+	r.p.mu.Unlock()
+	r.p.wg.Go(r.finish)
+}
 
+func (r *running) finish() {
+	defer close(r.finished)
+	r.wg.Wait()
 	var out []caseProfile
-	base := fmt.Sprintf("%s-%s", r.caseName, r.t.name)
 	for _, s := range r.t.servers {
 		if _, ok := r.cpu0[s]; !ok {
 			continue
 		}
-		cp := caseProfile{caseName: r.caseName, target: r.t.name, process: s.name, wall: wall, err: r.errs[s]}
-		if end := r.cpuEnd[s]; end > 0 {
-			cp.cpu = end - r.cpu0[s]
-		}
-		if ws := r.windows[s]; len(ws) > 0 && r.p.dir != "" {
+		cp := caseProfile{caseName: r.caseName, target: r.t.name, process: s.name, wall: r.wall,
+			cpu: r.cpu[s], exited: r.exited[s], err: r.errs[s]}
+		if ws := r.windows[s]; len(ws) > 0 {
 			merged, err := profile.Merge(ws)
 			if err == nil {
-				cp.file = filepath.Join(r.p.dir, fmt.Sprintf("%s-%s.cpu.pb.gz", base, s.name))
+				cp.file = filepath.Join(r.p.dir, fmt.Sprintf("%s-%s-%s.cpu.pb.gz", r.caseName, r.t.name, s.name))
 				err = writeProfile(cp.file, merged)
 				cp.top = topFuncs(merged, 3)
 			}
@@ -148,17 +205,31 @@ func (r *running) end() []caseProfile {
 		}
 		out = append(out, cp)
 	}
-	cp := caseProfile{caseName: r.caseName, target: r.t.name, process: "client", wall: wall, cpu: clientT1 - r.clientT0}
-	if r.clientOn {
-		if prof, err := profile.ParseData(r.client.Bytes()); err != nil {
-			cp.err = err
-		} else {
-			cp.file = filepath.Join(r.p.dir, fmt.Sprintf("%s-client.cpu.pb.gz", base))
-			cp.err = writeProfile(cp.file, prof)
-			cp.top = topFuncs(prof, 3)
-		}
+	r.p.mu.Lock()
+	r.p.done[r.seq] = append(out, r.client)
+	r.p.mu.Unlock()
+}
+
+// settle waits until the target's last case has its profiles, before its servers go.
+func (p *profiler) settle(t *target) {
+	p.mu.Lock()
+	r := p.pending[t]
+	p.mu.Unlock()
+	if r != nil {
+		<-r.finished
 	}
-	return append(out, cp)
+}
+
+// results waits for every profile and returns them in the order of the cases.
+func (p *profiler) results() []caseProfile {
+	p.wg.Wait()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var out []caseProfile
+	for i := 1; i <= p.seq; i++ {
+		out = append(out, p.done[i]...)
+	}
+	return out
 }
 
 func writeProfile(path string, p *profile.Profile) error {

@@ -105,7 +105,7 @@ func runScale(b *bench, t *target, zkAddr, chroot string, n int) (scaleResult, e
 	// CreateTopics answers REQUEST_TIMED_OUT when the brokers' metadata took longer than the
 	// request's timeout; the topic is still being created, so carry on and poll.
 	if err != nil && !errors.Is(err, kerr.RequestTimedOut) {
-		b.keepProfiles(prof.end())
+		prof.end()
 		return res, fmt.Errorf("creating %d partitions: %w", n, err)
 	}
 	err = poll(10*time.Minute, func() error { _, err := led(adm); return err })
@@ -114,7 +114,8 @@ func runScale(b *bench, t *target, zkAddr, chroot string, n int) (scaleResult, e
 		err = poll(10*time.Minute, fullISR)
 	}
 	res.fullISR = time.Since(start)
-	b.keepProfiles(prof.end())
+	prof.end()
+	logf("scale: created in %v, every ISR full after %v", res.created.Round(time.Millisecond), res.fullISR.Round(time.Millisecond))
 	if err != nil {
 		return res, err
 	}
@@ -159,6 +160,7 @@ func runScale(b *bench, t *target, zkAddr, chroot string, n int) (scaleResult, e
 	killed := time.Now()
 	expired := make(chan time.Time, 1)
 	go watchEphemeral(ctx, zkAddr, fmt.Sprintf("/%s/brokers/ids/%d", chroot, victim.id), expired)
+	logf("scale: kill -9 of broker %d (leading %d; broker %d is the controller)", victim.id, res.killedLed, md.Controller)
 	victim.kill9()
 	err = poll(5*time.Minute, func() error {
 		count, err := led(sadm)
@@ -174,7 +176,7 @@ func runScale(b *bench, t *target, zkAddr, chroot string, n int) (scaleResult, e
 		res.afterExpiry = moved.Sub(at)
 	case <-time.After(2 * time.Second):
 	}
-	b.keepProfiles(prof.end())
+	prof.end()
 	if err != nil {
 		return res, err
 	}
@@ -212,11 +214,13 @@ func runScale(b *bench, t *target, zkAddr, chroot string, n int) (scaleResult, e
 
 	// Controlled shutdown: SIGTERM until the process exits (it has handed its partitions
 	// over to the controller by then).
+	logf("scale: broker %d back, leaders preferred again after %v; SIGTERM to broker %d (leading %d)",
+		victim.id, res.preferredMoved.Round(time.Millisecond), shut.id, res.shutdownLed)
 	prof = b.prof.begin(scaleSteps[2], t)
 	stopped := time.Now()
 	res.shutdownErr = shut.stop(5 * time.Minute)
 	res.shutdown = time.Since(stopped)
-	b.keepProfiles(prof.end())
+	prof.end()
 	return res, nil
 }
 

@@ -41,7 +41,8 @@ func (b *bench) write(w io.Writer, took time.Duration) {
 	fmt.Fprintln(w, "Scale rows (klassik only): zookeeper.session.timeout.ms 4000, as integration/scale_test.go; the session's expiry is when ZooKeeper's dump no longer lists the broker's ephemeral znode.")
 	fmt.Fprintf(w, "\ncommand: (cd bench && go run . %s)   took %s\n", strings.Join(quoteArgs(os.Args[1:]), " "), took.Round(time.Second))
 
-	if len(b.profiles) == 0 {
+	profiles := b.prof.results()
+	if len(profiles) == 0 {
 		return
 	}
 	where := "profiles off (-profiles none)"
@@ -52,7 +53,7 @@ func (b *bench) write(w io.Writer, took time.Duration) {
 	fmt.Fprintf(w, "\nCPU per case and process (%s; go tool pprof -top FILE):\n\n", where)
 	fmt.Fprintln(w, "| case | target | process | CPU s | wall s | top 3 (flat) | profile |")
 	fmt.Fprintln(w, "|---|---|---|---|---|---|---|")
-	for _, p := range b.profiles {
+	for _, p := range profiles {
 		file := "—"
 		if p.file != "" {
 			file = filepath.Base(p.file)
@@ -61,7 +62,12 @@ func (b *bench) write(w io.Writer, took time.Duration) {
 		if p.err != nil {
 			top = "error: " + firstLine(p.err.Error())
 		}
-		fmt.Fprintf(w, "| %s | %s | %s | %.2f | %.2f | %s | %s |\n", p.caseName, p.target, p.process, p.cpu.Seconds(), p.wall.Seconds(), cell(top), file)
+		cpu := fmt.Sprintf("%.2f", p.cpu.Seconds())
+		if p.exited {
+			top = "(exited during the case) " + top
+			cpu = "—"
+		}
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %.2f | %s | %s |\n", p.caseName, p.target, p.process, cpu, p.wall.Seconds(), cell(top), file)
 	}
 	if len(b.heaps) > 0 {
 		fmt.Fprintln(w, "\nheap profiles after the throughput cases:")
