@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/pprof"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -53,6 +54,7 @@ type running struct {
 	seq      int
 	caseName string
 	t        *target
+	servers  []*server // t's servers at the start (a restart replaces one in t.servers)
 	start    time.Time
 	wall     time.Duration
 	stop     chan struct{}
@@ -82,8 +84,9 @@ func (p *profiler) begin(caseName string, t *target) *running {
 	}
 	r := &running{p: p, seq: seq, caseName: caseName, t: t, stop: make(chan struct{}), finished: make(chan struct{}),
 		windows: map[*server][]*profile.Profile{}, errs: map[*server]error{},
-		cpu0: map[*server]time.Duration{}, cpu: map[*server]time.Duration{}, exited: map[*server]bool{}}
-	for _, s := range t.servers {
+		cpu0: map[*server]time.Duration{}, cpu: map[*server]time.Duration{}, exited: map[*server]bool{},
+		servers: slices.Clone(t.servers)}
+	for _, s := range r.servers {
 		if !s.alive() {
 			continue
 		}
@@ -135,7 +138,12 @@ func (r *running) loop(s *server) {
 		}
 		if err != nil {
 			// A server killed or shut down during the case (on purpose) refuses the next
-			// window: that is no error, if it is gone a moment later.
+			// window: that is no error if it is gone by the end of the case (or soon after).
+			select {
+			case <-s.exited:
+				return
+			case <-r.stop:
+			}
 			select {
 			case <-s.exited:
 			case <-time.After(2 * time.Second):
@@ -155,7 +163,7 @@ func (r *running) loop(s *server) {
 // once their windows in flight are done (in the background; results waits for them).
 func (r *running) end() {
 	r.wall = time.Since(r.start)
-	for _, s := range r.t.servers {
+	for _, s := range r.servers {
 		if t0, ok := r.cpu0[s]; ok {
 			if t1, err := cpuTime(s.cmd.Process.Pid); err == nil && s.alive() {
 				r.cpu[s] = t1 - t0
@@ -188,7 +196,7 @@ func (r *running) finish() {
 	defer close(r.finished)
 	r.wg.Wait()
 	var out []caseProfile
-	for _, s := range r.t.servers {
+	for _, s := range r.servers {
 		if _, ok := r.cpu0[s]; !ok {
 			continue
 		}

@@ -10,6 +10,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 // scaleResult holds the controller's times at scale, as integration/scale_test.go
@@ -57,23 +58,52 @@ func runScale(b *bench, t *target, zkAddr, chroot string, n int) (scaleResult, e
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
 
-	// led counts the partitions each broker leads, or fails while one has none.
-	led := func(adm *kadm.Client) (map[int32]int, error) {
+	// The controller answers every Metadata below: it stays up throughout (the brokers
+	// killed and shut down are the other two), and asking one live broker keeps the
+	// client's retries against a dead one out of the times.
+	var controller int32 = -1
+	if err := poll(time.Minute, func() error {
+		mctx, mcancel := context.WithTimeout(ctx, 10*time.Second)
+		defer mcancel()
+		md, err := adm.BrokerMetadata(mctx)
+		if err == nil && md.Controller < 0 {
+			err = errors.New("no controller yet")
+		}
+		controller = md.Controller
+		return err
+	}); err != nil {
+		return res, err
+	}
+	metadata := func() ([]kmsg.MetadataResponseTopicPartition, error) {
 		mctx, mcancel := context.WithTimeout(ctx, 30*time.Second)
 		defer mcancel()
-		md, err := adm.Metadata(mctx, topic)
+		req := kmsg.NewPtrMetadataRequest()
+		rt := kmsg.NewMetadataRequestTopic()
+		rt.Topic = kmsg.StringPtr(topic)
+		req.Topics = append(req.Topics, rt)
+		resp, err := req.RequestWith(mctx, cl.Broker(int(controller)))
 		if err != nil {
 			return nil, err
 		}
-		td := md.Topics[topic]
-		if td.Err != nil {
-			return nil, td.Err
+		if len(resp.Topics) != 1 {
+			return nil, fmt.Errorf("metadata lists %d topics", len(resp.Topics))
 		}
-		if len(td.Partitions) != n {
-			return nil, fmt.Errorf("metadata lists %d of %d partitions", len(td.Partitions), n)
+		if err := kerr.ErrorForCode(resp.Topics[0].ErrorCode); err != nil {
+			return nil, err
+		}
+		if ps := resp.Topics[0].Partitions; len(ps) != n {
+			return nil, fmt.Errorf("metadata lists %d of %d partitions", len(ps), n)
+		}
+		return resp.Topics[0].Partitions, nil
+	}
+	// led counts the partitions each broker leads, or fails while one has none.
+	led := func() (map[int32]int, error) {
+		ps, err := metadata()
+		if err != nil {
+			return nil, err
 		}
 		count := map[int32]int{}
-		for _, p := range td.Partitions {
+		for _, p := range ps {
 			if p.Leader < 0 {
 				return nil, fmt.Errorf("partition %d has no leader", p.Partition)
 			}
@@ -82,13 +112,11 @@ func runScale(b *bench, t *target, zkAddr, chroot string, n int) (scaleResult, e
 		return count, nil
 	}
 	fullISR := func() error {
-		mctx, mcancel := context.WithTimeout(ctx, 30*time.Second)
-		defer mcancel()
-		md, err := adm.Metadata(mctx, topic)
+		ps, err := metadata()
 		if err != nil {
 			return err
 		}
-		for _, p := range md.Topics[topic].Partitions {
+		for _, p := range ps {
 			if len(p.ISR) < 3 {
 				return fmt.Errorf("partition %d: ISR %v", p.Partition, p.ISR)
 			}
@@ -108,7 +136,7 @@ func runScale(b *bench, t *target, zkAddr, chroot string, n int) (scaleResult, e
 		prof.end()
 		return res, fmt.Errorf("creating %d partitions: %w", n, err)
 	}
-	err = poll(10*time.Minute, func() error { _, err := led(adm); return err })
+	err = poll(10*time.Minute, func() error { _, err := led(); return err })
 	res.created = time.Since(start)
 	if err == nil {
 		err = poll(10*time.Minute, fullISR)
@@ -121,36 +149,18 @@ func runScale(b *bench, t *target, zkAddr, chroot string, n int) (scaleResult, e
 	}
 
 	// kill -9 of a broker that is not the controller; its partitions move once ZooKeeper
-	// expires its session. The survivors answer the Metadata.
-	mctx, mcancel := context.WithTimeout(ctx, 30*time.Second)
-	md, err := adm.BrokerMetadata(mctx)
-	mcancel()
-	if err != nil {
-		return res, err
-	}
+	// expires its session.
 	var others []*server
 	for _, s := range t.servers {
-		if s.id != md.Controller {
+		if s.id != controller {
 			others = append(others, s)
 		}
 	}
 	if len(others) < 2 {
-		return res, fmt.Errorf("controller %d: expected two other brokers", md.Controller)
+		return res, fmt.Errorf("controller %d: expected two other brokers", controller)
 	}
 	victim, shut := others[0], others[1]
-	var survivors []string
-	for i, s := range t.servers {
-		if s != victim {
-			survivors = append(survivors, t.addrs[i])
-		}
-	}
-	scl, err := kgo.NewClient(kgo.SeedBrokers(survivors...))
-	if err != nil {
-		return res, err
-	}
-	defer scl.Close()
-	sadm := kadm.NewClient(scl)
-	before, err := led(sadm)
+	before, err := led()
 	if err != nil {
 		return res, err
 	}
@@ -160,10 +170,10 @@ func runScale(b *bench, t *target, zkAddr, chroot string, n int) (scaleResult, e
 	killed := time.Now()
 	expired := make(chan time.Time, 1)
 	go watchEphemeral(ctx, zkAddr, fmt.Sprintf("/%s/brokers/ids/%d", chroot, victim.id), expired)
-	logf("scale: kill -9 of broker %d (leading %d; broker %d is the controller)", victim.id, res.killedLed, md.Controller)
+	logf("scale: kill -9 of broker %d (leading %d; broker %d is the controller)", victim.id, res.killedLed, controller)
 	victim.kill9()
 	err = poll(5*time.Minute, func() error {
-		count, err := led(sadm)
+		count, err := led()
 		if err == nil && count[victim.id] > 0 {
 			err = fmt.Errorf("broker %d still leads %d partitions", victim.id, count[victim.id])
 		}
@@ -186,9 +196,11 @@ func runScale(b *bench, t *target, zkAddr, chroot string, n int) (scaleResult, e
 	if _, err := b.procs.restart(t, victim); err != nil {
 		return res, err
 	}
+	logf("scale: broker %d restarted", victim.id)
 	if err := poll(10*time.Minute, fullISR); err != nil {
 		return res, err
 	}
+	logf("scale: every ISR full again; preferred leader election")
 	electStart := time.Now()
 	ectx, ecancel := context.WithTimeout(ctx, 5*time.Minute)
 	_, err = adm.ElectLeaders(ectx, kadm.ElectPreferredReplica, nil)
@@ -197,14 +209,14 @@ func runScale(b *bench, t *target, zkAddr, chroot string, n int) (scaleResult, e
 		return res, fmt.Errorf("preferred leader election: %w", err)
 	}
 	_ = poll(5*time.Minute, func() error {
-		count, err := led(adm)
+		count, err := led()
 		if err == nil && count[victim.id] < before[victim.id] {
 			err = fmt.Errorf("broker %d leads %d of its %d", victim.id, count[victim.id], before[victim.id])
 		}
 		return err
 	})
 	res.preferredMoved = time.Since(electStart)
-	if count, err := led(adm); err == nil {
+	if count, err := led(); err == nil {
 		res.shutdownLed = count[shut.id]
 	}
 	for _, s := range t.servers {
