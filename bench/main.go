@@ -131,6 +131,7 @@ func (b *bench) run() error {
 	} else {
 		defer os.RemoveAll(b.dir)
 	}
+	defer b.procs.kill() // before the directory goes
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	go func() {

@@ -238,13 +238,19 @@ func runScale(b *bench, t *target, zkAddr, chroot string, n int) (scaleResult, e
 
 // watchEphemeral sends the time at which ZooKeeper no longer holds the ephemeral znode path
 // (the session that owned it expired), as its "dump" command lists the ephemerals of every
-// session. It polls every 20 ms until ctx ends; nothing is sent if dump never answers.
+// session. It polls every 20 ms until ctx ends; nothing is sent unless dump listed the path
+// first and then did not.
 func watchEphemeral(ctx context.Context, zkAddr, path string, at chan<- time.Time) {
+	seen := false
 	for ctx.Err() == nil {
 		out, err := fourLetter(zkAddr, "dump")
-		if err == nil && strings.Contains(out, "Sessions with Ephemerals") && !strings.Contains(out, path+"\n") {
-			at <- time.Now()
-			return
+		if err == nil && strings.Contains(out, "Sessions with Ephemerals") {
+			listed := strings.Contains(out, path+"\n")
+			if seen && !listed {
+				at <- time.Now()
+				return
+			}
+			seen = seen || listed
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
