@@ -260,7 +260,8 @@ func (p *procs) restart(t *target, s *server) (*server, error) {
 			t.servers[i] = ns
 		}
 	}
-	return ns, poll(90*time.Second, func() error {
+	// A broker holding thousands of partitions loads each log before it serves: minutes.
+	return ns, poll(10*time.Minute, func() error {
 		if !ns.alive() {
 			return fmt.Errorf("exited: %v (log: %s)", ns.waitErr, ns.logPath)
 		}

@@ -68,7 +68,7 @@ func (b *bench) write(w io.Writer, took time.Duration) {
 		}
 		cpu := fmt.Sprintf("%.2f", p.cpu.Seconds())
 		if p.exited {
-			top = "(exited during the case) " + top
+			top = strings.TrimSpace("(exited during the case) " + top)
 			cpu = "—"
 		}
 		fmt.Fprintf(w, "| %s | %s | %s | %s | %.2f | %s | %s |\n", p.caseName, p.target, p.process, cpu, p.wall.Seconds(), cell(top), file)
