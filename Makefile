@@ -1,12 +1,18 @@
 # klassik: a Kafka-compatible broker on the classic ZooKeeper architecture.
 #
 #   make run       local ZooKeeper + one broker on 127.0.0.1:9092 (Ctrl-C stops both)
-#   make test      install test dependencies, vet, unit tests, integration tests
+#   make test      install test dependencies, vet, unit tests, integration tests, bench-smoke
 #   make race      every test with the race detector (the broker binary too)
 #   make lint      gofmt, go vet, staticcheck
 #   make fuzz      every fuzz target (request reader, record batches, codecs, __consumer_offsets
 #                  schemas) for FUZZTIME each; make fuzz-smoke: FUZZSMOKE (5s) each, run by make test
-#   make bench     Go benchmarks of every package
+#   make bench     issue 11's table: klassik next to kfake (in its own process) at RF 1 and RF 3,
+#                  1M x 100 B and 300k x 1 KB produce and consume, RSS per broker, end-to-end latency
+#                  (p50/p99/p999) at 20k and 100k rec/s and half of peak, failover and controlled
+#                  shutdown at 10,000 partitions; a CPU profile of every process per case under
+#                  bench/out/<timestamp>/. Long: minutes. BENCH_FLAGS adds flags (-cases, -records, ...)
+#   make bench-smoke  the same table at small sizes (-quick: 300 partitions), under a minute; make test runs it
+#   make bench-go  Go benchmarks of every package (go test -bench)
 #   make throughput  franz-go produce/consume throughput: one klassik broker next to kfake
 #                  (BROKERS=3: three brokers, replication factor 3, acks=all, next to a 3-broker kfake;
 #                  TXN=10000: transactional, a commit every 10,000 records, read_committed)
@@ -28,7 +34,7 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 RACE_PKGS := ./wire/... ./broker/... ./coordinator/... ./zkclient/... ./connect/... ./streams/...
 UNIT_PKGS = $(shell $(GO) list ./... | grep -v -e '/integration$$' -e '/wire' -e '/broker' -e '/coordinator' -e '/zkclient' -e '/connect' -e '/streams')
 
-.PHONY: all build deps test unit integration race lint fuzz fuzz-smoke bench bench-scale throughput kgo-suite run clean chaos chaos-txn soak-metadata
+.PHONY: all build deps test unit integration race lint fuzz fuzz-smoke bench bench-smoke bench-go bench-scale throughput kgo-suite run clean chaos chaos-txn soak-metadata
 
 all: build
 
@@ -43,6 +49,7 @@ test: deps
 	$(MAKE) --no-print-directory unit
 	$(MAKE) --no-print-directory fuzz-smoke
 	$(MAKE) --no-print-directory integration
+	$(MAKE) --no-print-directory bench-smoke
 
 unit:
 	$(GO) test -count=1 -timeout 10m -race $(RACE_PKGS)
@@ -103,11 +110,21 @@ fuzz:
 fuzz-smoke:
 	@$(MAKE) --no-print-directory fuzz FUZZTIME=$(FUZZSMOKE)
 
-bench:
+# The table of issue 11 (bench/, its own module, so kfake never becomes a klassik dependency):
+# every case alternates klassik and kfake (bench/kfakeserver, a process of its own) in front of
+# one client process. bench-smoke is the same program with -quick (every case, small sizes).
+BENCH_FLAGS ?=
+bench: build
+	cd bench && $(GO) run . -klassik ../$(BIN) $(BENCH_FLAGS)
+
+bench-smoke: build
+	cd bench && $(GO) test -count=1 ./... && $(GO) run . -quick -klassik ../$(BIN) $(BENCH_FLAGS)
+
+bench-go:
 	$(GO) test -run='^$$' -bench=. -benchmem $$($(GO) list ./... | grep -v '/integration$$')
 
 throughput: build
-	cd bench && $(GO) run . -klassik ../$(BIN) -brokers $(BROKERS) -transactional $(TXN)
+	cd bench && $(GO) run . -klassik ../$(BIN) -cases rf$(BROKERS)-produce,rf$(BROKERS)-consume -transactional $(TXN)
 
 # franz-go's integration suite (github.com/twmb/franz-go/pkg/kgo at go.mod's version) against a
 # three-broker cluster started by the integration harness (TestKgoSuite). Not part of CI.

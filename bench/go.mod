@@ -3,6 +3,7 @@ module github.com/klassik/klassik/bench
 go 1.26.0
 
 require (
+	github.com/google/pprof v0.0.0-20261118010117-084b33a85f63
 	github.com/twmb/franz-go v1.22.3
 	github.com/twmb/franz-go/pkg/kadm v1.20.0
 	github.com/twmb/franz-go/pkg/kfake v0.0.0-20260918054303-01f206a7e32c
