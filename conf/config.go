@@ -104,6 +104,32 @@ type Config struct {
 	QuotaWindowSizeSeconds  int // quota.window.size.seconds (1)
 	QuotaMaxTrackedEntities int // klassik.quota.max.tracked.entities (10000)
 
+	// Security (security_properties.go): the broker-wide values; each may be overridden for one
+	// listener with listener.name.<listener>.<property> (Config.ListenerSecurity).
+	SecurityInterBrokerProtocol           string // security.inter.broker.protocol ("PLAINTEXT")
+	SaslEnabledMechanisms                 string // sasl.enabled.mechanisms ("GSSAPI")
+	SaslMechanismInterBrokerProtocol      string // sasl.mechanism.inter.broker.protocol ("GSSAPI")
+	SaslServerMaxReceiveSize              int    // sasl.server.max.receive.size (524288)
+	ConnectionsMaxReauthMs                int64  // connections.max.reauth.ms (0: never)
+	ConnectionFailedAuthenticationDelayMs int    // connection.failed.authentication.delay.ms (100)
+	SslKeystoreType                       string // ssl.keystore.type ("JKS"; klassik reads only "PEM")
+	SslKeystoreLocation                   string // ssl.keystore.location
+	SslKeystorePassword                   string // ssl.keystore.password (password)
+	SslKeystoreKey                        string // ssl.keystore.key (password)
+	SslKeystoreCertificateChain           string // ssl.keystore.certificate.chain (password)
+	SslKeyPassword                        string // ssl.key.password (password)
+	SslTruststoreType                     string // ssl.truststore.type ("JKS"; klassik reads only "PEM")
+	SslTruststoreLocation                 string // ssl.truststore.location
+	SslTruststorePassword                 string // ssl.truststore.password (password)
+	SslTruststoreCertificates             string // ssl.truststore.certificates (password)
+	SslClientAuth                         string // ssl.client.auth ("none")
+	SslPrincipalMappingRules              string // ssl.principal.mapping.rules ("DEFAULT")
+	SslEnabledProtocols                   string // ssl.enabled.protocols ("TLSv1.2,TLSv1.3")
+	SslProtocol                           string // ssl.protocol ("TLSv1.3")
+	SslCipherSuites                       string // ssl.cipher.suites ("": the defaults)
+	SslEndpointIdentificationAlgorithm    string // ssl.endpoint.identification.algorithm ("https")
+	SslReloadCheckIntervalMs              int64  // klassik.ssl.reload.check.interval.ms (10000)
+
 	BrokerRack           string // broker.rack ("")
 	ReplicaSelectorClass string // replica.selector.class ("": the leader)
 
@@ -120,6 +146,9 @@ type Config struct {
 	// with its value as text: Kafka's "originals", which DescribeConfigs shows as
 	// STATIC_BROKER_CONFIG. nil when nothing was set. Filled by Load; read-only after.
 	explicit map[string]string
+	// overrides holds the listener.name.<listener>.<property> settings, by their full name,
+	// with their values typed as the property's kind (listener_overrides.go). Filled by build.
+	overrides map[string]any
 	// dynamicDefault and dynamicBroker are the dynamic broker configs this Config was made
 	// with (WithDynamic): /config/brokers/<default> and /config/brokers/<id>.
 	dynamicDefault, dynamicBroker map[string]string

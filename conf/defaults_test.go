@@ -112,6 +112,21 @@ func TestDefaultsAreKafkas(t *testing.T) {
 
 		MetricsListener: "",
 		FaultsEnable:    false,
+
+		SecurityInterBrokerProtocol:           "PLAINTEXT",
+		SaslEnabledMechanisms:                 "GSSAPI",
+		SaslMechanismInterBrokerProtocol:      "GSSAPI",
+		SaslServerMaxReceiveSize:              524288,
+		ConnectionsMaxReauthMs:                0,
+		ConnectionFailedAuthenticationDelayMs: 100,
+		SslKeystoreType:                       "JKS",
+		SslTruststoreType:                     "JKS",
+		SslClientAuth:                         "none",
+		SslPrincipalMappingRules:              "DEFAULT",
+		SslEnabledProtocols:                   "TLSv1.2,TLSv1.3",
+		SslProtocol:                           "TLSv1.3",
+		SslEndpointIdentificationAlgorithm:    "https",
+		SslReloadCheckIntervalMs:              10000,
 	}
 	got := Default()
 	if !reflect.DeepEqual(*got, want) {
@@ -200,7 +215,7 @@ func TestTableCoversConfig(t *testing.T) {
 					t.Errorf("property %s is a %s but fills a bool field", p.name, p.kind)
 				}
 			case *string:
-				if p.kind != kindString && p.kind != kindList {
+				if p.kind != kindString && p.kind != kindList && p.kind != kindPassword {
 					t.Errorf("property %s is a %s but fills a string field", p.name, p.kind)
 				}
 			case *float64:

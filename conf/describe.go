@@ -16,6 +16,8 @@ type KeyValue struct {
 // name, as KafkaConfig logs its values when a broker starts. Properties folded into another
 // (log.retention.hours, log.roll.hours, log.dir) appear through the one they fill; an unset
 // advertised.listeners or inter.broker.listener.name shows the value that takes its place.
+// The listener-prefixed settings follow their listeners' names (listener.name.*). A password
+// that is set shows as [hidden], as Kafka logs it.
 func (c *Config) Properties() []KeyValue {
 	var out []KeyValue
 	for _, p := range table {
@@ -30,11 +32,27 @@ func (c *Config) Properties() []KeyValue {
 			if strings.TrimSpace(c.InterBrokerListenerName) == "" {
 				_, adv := c.effectiveAdvertised()
 				ls, _ := parseListenerList(adv)
-				v = defaultInterBrokerName(ls)
+				v = c.defaultInterBrokerName(ls)
+			}
+		case "security.inter.broker.protocol":
+			// Kafka's interBrokerSecurityProtocol: the protocol of the inter-broker listener.
+			_, adv := c.effectiveAdvertised()
+			ls, _ := parseListenerList(adv)
+			name := strings.TrimSpace(c.InterBrokerListenerName)
+			if name == "" {
+				name = c.defaultInterBrokerName(ls)
+			}
+			if name != "" {
+				v = c.ListenerProtocol(name)
 			}
 		}
-		out = append(out, KeyValue{Key: p.name, Value: plain(v)})
+		text := plain(v)
+		if p.kind == kindPassword && text != "" {
+			text = hidden
+		}
+		out = append(out, KeyValue{Key: p.name, Value: text})
 	}
+	out = append(out, c.overrideSettings()...)
 	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
 	return out
 }
@@ -47,14 +65,14 @@ func plain(v any) string {
 }
 
 // String writes the effective configuration as server.toml lines, "key = value", sorted by
-// name; Load reads it back to the same Config.
+// name; Load reads it back to the same Config, passwords excepted (they are [hidden]).
 func (c *Config) String() string {
 	var b strings.Builder
 	for _, kv := range c.Properties() {
 		b.WriteString(kv.Key)
 		b.WriteString(" = ")
-		switch byName[kv.Key].kind {
-		case kindString, kindList:
+		switch propertyFor(kv.Key).kind {
+		case kindString, kindList, kindPassword:
 			b.WriteString(tomlString(kv.Value))
 		default:
 			b.WriteString(kv.Value)

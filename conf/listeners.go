@@ -23,7 +23,7 @@ func (l Listener) String() string {
 	return l.Name + "://" + net.JoinHostPort(l.Host, strconv.Itoa(int(l.Port)))
 }
 
-// securityProtocols are Kafka's security protocols; klassik speaks only PLAINTEXT.
+// securityProtocols are Kafka's security protocols.
 var securityProtocols = []string{"PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"}
 
 // ListenerList parses Listeners.
@@ -88,7 +88,7 @@ func (c *Config) InterBrokerListener() (Listener, error) {
 	}
 	name := c.InterBrokerListenerName
 	if strings.TrimSpace(name) == "" {
-		name = defaultInterBrokerName(ls)
+		name = c.defaultInterBrokerName(ls)
 	}
 	for _, l := range ls {
 		if strings.EqualFold(l.Name, strings.TrimSpace(name)) {
@@ -100,11 +100,15 @@ func (c *Config) InterBrokerListener() (Listener, error) {
 }
 
 // defaultInterBrokerName is the listener brokers use when inter.broker.listener.name is not
-// set: Kafka takes the listener named after security.inter.broker.protocol (PLAINTEXT), so
-// PLAINTEXT wins when there is one; otherwise the first listener.
-func defaultInterBrokerName(ls []Listener) string {
+// set: Kafka takes the listener named after security.inter.broker.protocol (PLAINTEXT by
+// default), so that one wins when there is one; otherwise klassik takes the first listener.
+func (c *Config) defaultInterBrokerName(ls []Listener) string {
+	want := strings.ToUpper(strings.TrimSpace(c.SecurityInterBrokerProtocol))
+	if want == "" {
+		want = "PLAINTEXT"
+	}
 	for _, l := range ls {
-		if l.Name == "PLAINTEXT" {
+		if l.Name == want {
 			return l.Name
 		}
 	}

@@ -103,7 +103,7 @@ func Load(path string, environ []string, overrides []string) (*Config, error) {
 	}
 	if strings.TrimSpace(c.InterBrokerListenerName) == "" {
 		ls, _ := parseListenerList(c.AdvertisedListeners)
-		c.InterBrokerListenerName = defaultInterBrokerName(ls)
+		c.InterBrokerListenerName = c.defaultInterBrokerName(ls)
 	}
 	c.InterBrokerListenerName = strings.ToUpper(strings.TrimSpace(c.InterBrokerListenerName))
 	return c, nil
@@ -176,6 +176,13 @@ func build(vals map[string]setting) (c *Config, origins map[string]string, errs 
 			c.explicit = map[string]string{}
 		}
 		c.explicit[name] = plain(s.value)
+		if _, _, _, ok := listenerOverride(name); ok {
+			if c.overrides == nil {
+				c.overrides = map[string]any{}
+			}
+			c.overrides[name] = s.value
+			origins[name] = s.source
+		}
 	}
 	for _, p := range table {
 		if p.defaultFrom != "" && !explicit[p.name] {
@@ -222,9 +229,9 @@ func readTOML(data, path string, vals map[string]setting) (errs []error, ok bool
 	source := "in " + path
 	for _, name := range names {
 		raw := flat[name]
-		p := byName[name]
+		p := propertyFor(name)
 		if p == nil {
-			errs = append(errs, unknownError(name, source))
+			errs = append(errs, unknownName(name, source))
 			continue
 		}
 		v, msg := p.fromTOML(raw)
@@ -346,15 +353,15 @@ func readOverrides(overrides []string, vals map[string]setting) []error {
 // setText sets property key from its text form, as an environment variable or an --override
 // gives it; source says which, in errors and in the setting.
 func setText(key, text, source string, vals map[string]setting) error {
-	p := byName[key]
+	p := propertyFor(key)
 	if p == nil {
-		return unknownError(key, source)
+		return unknownName(key, source)
 	}
 	v, msg := p.fromText(text)
 	if msg != "" {
-		return &valueError{key: p.name, value: strconv.Quote(text), msg: msg, source: source}
+		return &valueError{key: key, value: strconv.Quote(text), msg: msg, source: source}
 	}
-	vals[p.name] = setting{value: v, display: formatValue(v), source: source}
+	vals[key] = setting{value: v, display: formatValue(v), source: source}
 	return nil
 }
 

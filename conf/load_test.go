@@ -209,9 +209,9 @@ func TestErrors(t *testing.T) {
 		{"listener ports twice", "listeners = \"A://127.0.0.1:9092,B://:9092\"\nlistener.security.protocol.map = \"A:PLAINTEXT,B:PLAINTEXT\"\nadvertised.listeners = \"A://h:9092\"", []string{
 			`listeners = "A://127.0.0.1:9092,B://:9092": listeners A and B both bind port 9092; each listener needs its own port (in server.toml)`}},
 		{"ssl listener", "listeners = \"PLAINTEXT://:9092,SSL://:9093\"", []string{
-			`listeners = "PLAINTEXT://:9092,SSL://:9093": listener SSL uses security protocol SSL, but klassik supports only PLAINTEXT; map SSL to PLAINTEXT in listener.security.protocol.map (in server.toml)`}},
+			`ssl.keystore.type = "JKS": listener SSL (SSL) needs a keystore, and klassik reads only PEM keystores (KIP-651): set ssl.keystore.type = "PEM" with ssl.keystore.location, or with ssl.keystore.key and ssl.keystore.certificate.chain`}},
 		{"unmapped listener", `listeners = "INTERNAL://:9092"`, []string{
-			`listeners = "INTERNAL://:9092": listener INTERNAL has no security protocol in listener.security.protocol.map ("PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL"); add INTERNAL:PLAINTEXT to it (in server.toml)`}},
+			`listeners = "INTERNAL://:9092": listener INTERNAL has no security protocol in listener.security.protocol.map ("PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL"); add INTERNAL:PLAINTEXT (or SSL, SASL_PLAINTEXT, SASL_SSL) to it (in server.toml)`}},
 		{"bad map entry", `listener.security.protocol.map = "INTERNAL"`, []string{
 			`listener.security.protocol.map = "INTERNAL": entry "INTERNAL" is not NAME:PROTOCOL (in server.toml)`}},
 		{"bad map protocol", `listener.security.protocol.map = "PLAINTEXT:TLS"`, []string{

@@ -3,6 +3,7 @@ package conf
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -11,13 +12,14 @@ import (
 type kind int
 
 const (
-	kindInt    kind = iota // Kafka INT: a 32-bit integer
-	kindLong               // Kafka LONG: a 64-bit integer
-	kindShort              // Kafka SHORT: a 16-bit integer
-	kindBool               // Kafka BOOLEAN
-	kindString             // Kafka STRING
-	kindList               // Kafka LIST: comma separated; TOML may also give an array of strings
-	kindDouble             // Kafka DOUBLE: a 64-bit floating-point number
+	kindInt      kind = iota // Kafka INT: a 32-bit integer
+	kindLong                 // Kafka LONG: a 64-bit integer
+	kindShort                // Kafka SHORT: a 16-bit integer
+	kindBool                 // Kafka BOOLEAN
+	kindString               // Kafka STRING
+	kindList                 // Kafka LIST: comma separated; TOML may also give an array of strings
+	kindDouble               // Kafka DOUBLE: a 64-bit floating-point number
+	kindPassword             // Kafka PASSWORD: a string never shown (logged as [hidden], described as null)
 )
 
 func (k kind) String() string {
@@ -34,6 +36,8 @@ func (k kind) String() string {
 		return "string"
 	case kindDouble:
 		return "double"
+	case kindPassword:
+		return "password"
 	default:
 		return "list"
 	}
@@ -46,7 +50,7 @@ func (k kind) want() string {
 		return "an integer"
 	case kindBool:
 		return "true or false"
-	case kindString:
+	case kindString, kindPassword:
 		return "a string"
 	case kindDouble:
 		return "a number"
@@ -94,11 +98,17 @@ type property struct {
 
 	// defaultFrom names the property whose value this one takes when it is not set.
 	defaultFrom string
+
+	// perListener allows listener.name.<listener>.<name>, this property for one listener
+	// (Kafka's listener-prefixed configs; listener_overrides.go).
+	perListener bool
 }
 
 // table lists every property klassik reads, in the order of the listing and the docs. The
 // defaults and rules are Kafka 3.x's (KafkaConfig, LogConfig) unless the doc says otherwise.
-var table = []*property{
+var table = slices.Concat(generalProperties, securityProperties)
+
+var generalProperties = []*property{
 	// Broker identity and ZooKeeper.
 	{name: "broker.id", kind: kindInt, def: "-1", field: func(c *Config) any { return &c.BrokerID },
 		check: checkBrokerID,
@@ -127,9 +137,9 @@ var table = []*property{
 		doc:   "The listeners published in ZooKeeper for clients and other brokers. Default: listeners. An empty host advertises the machine's hostname; 0.0.0.0 is not allowed."},
 	{name: "listener.security.protocol.map", kind: kindList, def: "PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL",
 		field: func(c *Config) any { return &c.ListenerSecurityProtocolMap }, check: checkProtocolMapSyntax,
-		doc: `Maps listener names to security protocols, "NAME:PROTOCOL,...", e.g. "INTERNAL:PLAINTEXT,EXTERNAL:PLAINTEXT". klassik supports only PLAINTEXT.`},
+		doc: `Maps listener names to security protocols, "NAME:PROTOCOL,...", e.g. "INTERNAL:SASL_SSL,EXTERNAL:SSL": PLAINTEXT, SSL (TLS), SASL_PLAINTEXT or SASL_SSL (SASL over TLS).`},
 	{name: "inter.broker.listener.name", kind: kindString, null: true, field: func(c *Config) any { return &c.InterBrokerListenerName },
-		doc: "The listener brokers use to talk to each other; it must be one of advertised.listeners. Default: PLAINTEXT if there is such a listener (as Kafka), else the first advertised listener."},
+		doc: "The listener brokers use to talk to each other; it must be one of advertised.listeners, and it may not be set together with security.inter.broker.protocol. Default: the listener named after security.inter.broker.protocol (PLAINTEXT), as Kafka; klassik takes the first advertised listener when there is none of that name."},
 
 	// Log directories.
 	{name: "log.dirs", kind: kindList, null: true, field: func(c *Config) any { return &c.LogDirs },
@@ -592,7 +602,7 @@ func (p *property) fromTOML(v any) (any, string) {
 				return nil, fmt.Sprintf("must be true or false, not a string (write %s = %s, without quotes)", p.name, t)
 			}
 		}
-	case p.kind == kindString:
+	case p.kind == kindString || p.kind == kindPassword:
 		if s, ok := v.(string); ok {
 			return s, ""
 		}

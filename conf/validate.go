@@ -8,8 +8,8 @@ import (
 )
 
 // Validate checks every value and their combinations, the way KafkaConfig's validateValues
-// does, plus what klassik does not support (generated broker ids, security protocols other
-// than PLAINTEXT). It reports every problem it finds, one per line.
+// does, plus what klassik does not support (generated broker ids, JKS keystores, GSSAPI). It
+// reports every problem it finds, one per line.
 func (c *Config) Validate() error {
 	var errs []error
 	bad := map[string]bool{}
@@ -57,12 +57,8 @@ func (c *Config) checkListeners(bad map[string]bool) []error {
 	ls, _ := parseListenerList(c.Listeners)
 	protocols, _ := parseProtocolMap(c.ListenerSecurityProtocolMap)
 	for i, l := range ls {
-		proto, ok := protocols[l.Name]
-		switch {
-		case !ok:
-			lerr(fmt.Sprintf("listener %s has no security protocol in listener.security.protocol.map (%q); add %s:PLAINTEXT to it", l.Name, c.ListenerSecurityProtocolMap, l.Name))
-		case proto != "PLAINTEXT":
-			lerr(fmt.Sprintf("listener %s uses security protocol %s, but klassik supports only PLAINTEXT; map %s to PLAINTEXT in listener.security.protocol.map", l.Name, proto, l.Name))
+		if _, ok := protocols[l.Name]; !ok {
+			lerr(fmt.Sprintf("listener %s has no security protocol in listener.security.protocol.map (%q); add %s:PLAINTEXT (or SSL, SASL_PLAINTEXT, SASL_SSL) to it", l.Name, c.ListenerSecurityProtocolMap, l.Name))
 		}
 		for _, o := range ls[:i] {
 			if l.Port != 0 && l.Port == o.Port && (l.Host == o.Host || isWildcard(l.Host) || isWildcard(o.Host)) {
@@ -90,6 +86,8 @@ func (c *Config) checkListeners(bad map[string]bool) []error {
 		}
 	}
 
+	errs = append(errs, c.checkOverrides(ls)...)
+	errs = append(errs, c.checkSecurity(ls, adv)...)
 	if ib := strings.TrimSpace(c.InterBrokerListenerName); ib != "" && len(adv) > 0 {
 		found := false
 		for _, a := range adv {
