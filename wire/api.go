@@ -5,6 +5,7 @@ package wire
 
 import (
 	"context"
+	"crypto/tls"
 	"net"
 	"sync/atomic"
 	"time"
@@ -137,4 +138,15 @@ type ServerConfig struct {
 	// If nil, wire answers with error code 35 and an empty list.
 	ApiVersionsFallback func() *kmsg.ApiVersionsResponse
 	Logger              zerolog.Logger
+
+	// TLS, when set, runs every connection over TLS (SSL and SASL_SSL listeners); the
+	// handshake happens before the first request (secure.go).
+	TLS *tls.Config
+	// TLSPrincipal, when set (SSL listeners), names a connection's principal from its TLS
+	// state: the client certificate's subject mapped by ssl.principal.mapping.rules, or
+	// AnonymousPrincipal without one. An error fails the connection.
+	TLSPrincipal func(tls.ConnectionState) (string, error)
+	// SASL, when set (SASL_PLAINTEXT and SASL_SSL listeners), requires a SASL exchange before
+	// any request other than ApiVersions (sasl.go).
+	SASL *SASLConfig
 }

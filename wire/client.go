@@ -3,13 +3,18 @@ package wire
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"net"
 	"sync"
+	"sync/atomic"
+	"time"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
+	"github.com/twmb/franz-go/pkg/sasl"
 )
 
 // MaxResponseSize is the largest response frame a Client accepts; a larger size closes the
@@ -31,6 +36,14 @@ var ErrClosed = errors.New("wire: client closed")
 type Client struct {
 	nc       net.Conn
 	clientID *string
+
+	// SASL (DialWith): the mechanism to authenticate again with before the session ends
+	// (KIP-368), and when. authMu is held shared by every request in flight and exclusively
+	// by a re-authentication, so that no request interleaves with its exchange.
+	mech     sasl.Mechanism
+	addr     string
+	reauthAt atomic.Int64 // unix nanoseconds; 0: never
+	authMu   sync.RWMutex
 
 	wmu  sync.Mutex // held while assigning a correlation id, queueing the call and writing
 	corr int32      // last correlation id used; guarded by wmu
@@ -55,8 +68,23 @@ type callResult struct {
 
 var requestBufs = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
 
-// Dial connects to addr ("host:port") as clientID.
+// Dial connects to addr ("host:port") as clientID, in plaintext.
 func Dial(ctx context.Context, addr string, clientID string) (*Client, error) {
+	return DialWith(ctx, addr, clientID, DialOptions{})
+}
+
+// DialOptions secure a Client's connection as the listener it dials requires: TLS for SSL
+// and SASL_SSL, a SASL mechanism for SASL_PLAINTEXT and SASL_SSL (franz-go's sasl/plain and
+// sasl/scram implement the client side).
+type DialOptions struct {
+	TLS  *tls.Config // with ServerName set to the name the server's certificate must hold
+	SASL sasl.Mechanism
+}
+
+// DialWith connects to addr as clientID, runs the TLS handshake and the SASL exchange that o
+// asks for, and returns the client once it is authenticated. A failed authentication is an
+// error holding the broker's message (SASL_AUTHENTICATION_FAILED).
+func DialWith(ctx context.Context, addr string, clientID string, o DialOptions) (*Client, error) {
 	if len(clientID) > 1<<15-1 {
 		return nil, fmt.Errorf("wire: client id of %d bytes is too long", len(clientID))
 	}
@@ -65,7 +93,93 @@ func Dial(ctx context.Context, addr string, clientID string) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	return NewClient(nc, clientID), nil
+	if o.TLS != nil {
+		tc := tls.Client(nc, o.TLS)
+		if err := tc.HandshakeContext(ctx); err != nil {
+			nc.Close()
+			return nil, fmt.Errorf("wire: TLS handshake with %s: %w", addr, err)
+		}
+		nc = tc
+	}
+	c := NewClient(nc, clientID)
+	if o.SASL != nil {
+		c.mech, c.addr = o.SASL, addr
+		if err := c.authenticate(ctx); err != nil {
+			c.Close()
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
+// authenticate runs the SASL exchange with SaslHandshake v1 and SaslAuthenticate v1 (KIP-152,
+// KIP-368), and schedules the next one before the session the broker granted ends.
+func (c *Client) authenticate(ctx context.Context) error {
+	hs := kmsg.NewPtrSASLHandshakeRequest()
+	hs.SetVersion(1)
+	hs.Mechanism = c.mech.Name()
+	r, err := c.roundTrip(ctx, hs)
+	if err != nil {
+		return fmt.Errorf("wire: SaslHandshake with %s: %w", c.addr, err)
+	}
+	if hr := r.(*kmsg.SASLHandshakeResponse); hr.ErrorCode != 0 {
+		return fmt.Errorf("wire: SaslHandshake with %s for %s: %w (the broker enables %v)", c.addr, c.mech.Name(), kerr.ErrorForCode(hr.ErrorCode), hr.SupportedMechanisms)
+	}
+	session, msg, err := c.mech.Authenticate(ctx, c.addr)
+	if err != nil {
+		return fmt.Errorf("wire: SASL %s: %w", c.mech.Name(), err)
+	}
+	for {
+		ar := kmsg.NewPtrSASLAuthenticateRequest()
+		ar.SetVersion(1)
+		ar.SASLAuthBytes = msg
+		r, err := c.roundTrip(ctx, ar)
+		if err != nil {
+			return fmt.Errorf("wire: SaslAuthenticate with %s: %w", c.addr, err)
+		}
+		resp := r.(*kmsg.SASLAuthenticateResponse)
+		if err := kerr.ErrorForCode(resp.ErrorCode); err != nil {
+			text := ""
+			if resp.ErrorMessage != nil {
+				text = ": " + *resp.ErrorMessage
+			}
+			return fmt.Errorf("wire: SASL %s with %s: %w%s", c.mech.Name(), c.addr, err, text)
+		}
+		done, next, err := session.Challenge(resp.SASLAuthBytes)
+		if err != nil {
+			return fmt.Errorf("wire: SASL %s with %s: %w", c.mech.Name(), c.addr, err)
+		}
+		if done {
+			if ms := resp.SessionLifetimeMillis; ms > 0 {
+				// Kafka's clients authenticate again at 85-95% of the lifetime; 85% here.
+				c.reauthAt.Store(time.Now().Add(time.Duration(ms) * time.Millisecond * 85 / 100).UnixNano())
+			} else {
+				c.reauthAt.Store(0)
+			}
+			return nil
+		}
+		msg = next
+	}
+}
+
+// maybeReauthenticate authenticates again when the session is due to end (KIP-368), with no
+// request in flight meanwhile.
+func (c *Client) maybeReauthenticate(ctx context.Context) error {
+	at := c.reauthAt.Load()
+	if c.mech == nil || at == 0 || time.Now().UnixNano() < at {
+		return nil
+	}
+	c.authMu.Lock()
+	defer c.authMu.Unlock()
+	if at = c.reauthAt.Load(); at == 0 || time.Now().UnixNano() < at {
+		return nil // another request did it
+	}
+	if err := c.authenticate(ctx); err != nil {
+		err = fmt.Errorf("wire: re-authentication: %w", err)
+		c.fail(err)
+		return err
+	}
+	return nil
 }
 
 // NewClient runs a Client over an established connection, which it owns from then on.
@@ -92,6 +206,16 @@ func (c *Client) Request(ctx context.Context, req kmsg.Request) (kmsg.Response, 
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	if err := c.maybeReauthenticate(ctx); err != nil {
+		return nil, err
+	}
+	c.authMu.RLock()
+	defer c.authMu.RUnlock()
+	return c.roundTrip(ctx, req)
+}
+
+// roundTrip writes req and waits for its response (Request without the re-authentication).
+func (c *Client) roundTrip(ctx context.Context, req kmsg.Request) (kmsg.Response, error) {
 	noResponse := false
 	if p, ok := req.(*kmsg.ProduceRequest); ok && p.Acks == 0 {
 		noResponse = true

@@ -55,6 +55,17 @@
 // they take the connection's next request, as Kafka mutes a throttled channel. A client over
 // its quota is thus slowed down whether or not it honours throttle_time_ms.
 //
+// # Security
+//
+// A listener may run TLS (ServerConfig.TLS: SSL and SASL_SSL) and SASL (ServerConfig.SASL:
+// SASL_PLAINTEXT and SASL_SSL). Both happen on the read loop before the first request is
+// queued: the TLS handshake, then the SASL exchange (Kafka's SaslServerAuthenticator,
+// sasl.go), during which only ApiVersions, SaslHandshake and SaslAuthenticate are accepted and
+// every frame is bounded by sasl.server.max.receive.size. The principal that authentication
+// establishes is the connection's (ConnInfo.Principal). Client.DialWith is the other side, for
+// the broker's own connections on the inter-broker listener, re-authenticating before the
+// session ends (KIP-368).
+//
 // A request outside Versions closes the connection (as Kafka does), except ApiVersions at a
 // version newer than served, which is answered with the v0 UNSUPPORTED_VERSION response from
 // ServerConfig.ApiVersionsFallback (KIP-511) and leaves the connection open. A Handler that

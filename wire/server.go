@@ -3,6 +3,8 @@ package wire
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -77,6 +79,8 @@ type Server struct {
 
 	routines tracker
 	nextID   atomic.Uint64
+
+	authSucceeded, authFailed atomic.Int64 // AuthStats
 
 	mu      sync.Mutex // guards the fields below
 	conns   map[uint64]*conn
@@ -181,6 +185,9 @@ func (s *Server) Addr() net.Addr { return s.cfg.Listener.Addr() }
 // startConn registers nc and starts its loops, or closes it if the server is closing.
 func (s *Server) startConn(nc net.Conn) {
 	id := s.nextID.Add(1)
+	if s.cfg.TLS != nil {
+		nc = tls.Server(nc, s.cfg.TLS)
+	}
 	info := &ConnInfo{
 		ID:         id,
 		RemoteAddr: nc.RemoteAddr(),
@@ -237,6 +244,12 @@ type conn struct {
 
 	loops atomic.Int32 // readLoop and handleLoop still running; see loopDone
 
+	// sasl is the connection's SASL session on a SASL listener, nil before the first
+	// authentication; saslDone is set by saslStep when an exchange succeeded. Both are the
+	// read loop's.
+	sasl     *saslSession
+	saslDone bool
+
 	closeOnce sync.Once
 }
 
@@ -244,11 +257,21 @@ type inbound struct {
 	req      *Request
 	fallback bool         // ApiVersions newer than served: answer with the v0 fallback
 	held     *reservation // the request's share of the Budget
+	// barrier, instead of a request, is closed by the handle loop when it reaches it: every
+	// request before it has been handled (drain, before a re-authentication).
+	barrier chan struct{}
 }
 
 type outbound struct {
 	correlationID int32
 	resp          kmsg.Response // version already set
+	// raw, with isRaw, is a SASL token after a SaslHandshake v0: written as a size and the
+	// bytes, without a response header.
+	raw   []byte
+	isRaw bool
+	// closeAfter, when set, closes the connection with this reason once the response is
+	// written (a failed authentication).
+	closeAfter string
 }
 
 // close closes the connection once, logging why; later calls do nothing.
@@ -269,6 +292,9 @@ func (c *conn) readLoop() {
 	defer c.loopDone()
 	defer c.close(zerolog.DebugLevel, "read loop stopped", nil)
 	br := bufio.NewReaderSize(c.nc, ioBufferSize)
+	if !c.secure(br) {
+		return
+	}
 	var clientID *string
 	for {
 		if !c.waitMuted() {
@@ -308,6 +334,20 @@ func (c *conn) readLoop() {
 		req.held = held.bytes
 		if req.ClientID != nil {
 			clientID = req.ClientID
+		}
+		if s := c.sasl; s != nil {
+			if req.Key == keySaslHandshake && s.reauth {
+				held.giveBack()
+				if !c.drain() || !c.authenticate(br, req) {
+					return
+				}
+				continue
+			}
+			if !s.expires.IsZero() && time.Now().After(s.expires) {
+				held.giveBack()
+				c.close(zerolog.InfoLevel, "the SASL session expired (connections.max.reauth.ms) and the client did not authenticate again (KIP-368)", nil)
+				return
+			}
 		}
 		select {
 		case c.reqs <- inbound{req: req, fallback: fallback, held: held}:
@@ -407,6 +447,10 @@ func (c *conn) handleLoop() {
 		case in = <-c.reqs:
 		case <-c.ctx.Done():
 			return
+		}
+		if in.barrier != nil {
+			close(in.barrier)
+			continue
 		}
 		in.held.dequeued()
 		resp, err := c.handle(in)
@@ -513,6 +557,11 @@ func (c *conn) writeLoop() {
 		if cap(buf) > maxKeptEncodeBuffer {
 			buf = nil
 		}
+		if out.closeAfter != "" {
+			_ = bw.Flush()
+			c.close(zerolog.InfoLevel, out.closeAfter, nil)
+			return
+		}
 		// Flush only when nothing else is queued: pipelined small responses share a write.
 		if len(c.resps) == 0 {
 			if err := bw.Flush(); err != nil {
@@ -531,6 +580,10 @@ func encodeResponse(dst []byte, out outbound) (b []byte, err error) {
 			b, err = dst, fmt.Errorf("encoder panic: %v", p)
 		}
 	}()
+	if out.isRaw {
+		b = binary.BigEndian.AppendUint32(dst, uint32(len(out.raw)))
+		return append(b, out.raw...), nil
+	}
 	b = AppendResponse(dst, out.correlationID, out.resp)
 	if int64(len(b)-len(dst)-4) > int64(^uint32(0)>>1) {
 		return dst, fmt.Errorf("response of %d bytes does not fit a frame", len(b)-len(dst)-4)

@@ -75,6 +75,13 @@ func (h *testHandler) Handle(ctx context.Context, req *Request) (kmsg.Response, 
 			return nil, errors.New("handler refuses")
 		case "wrongkey":
 			return kmsg.NewPtrProduceResponse(), nil
+		case "whoami":
+			resp := b.ResponseKind().(*kmsg.MetadataResponse)
+			resp.ClusterID = kmsg.StringPtr(req.Conn.Principal())
+			rt := kmsg.NewMetadataResponseTopic()
+			rt.Topic = kmsg.StringPtr(topic)
+			resp.Topics = append(resp.Topics, rt)
+			return resp, nil
 		case "throttle":
 			req.Throttle(300 * time.Millisecond)
 		case "throttle-long":
@@ -152,12 +159,18 @@ func startServer(t *testing.T, h Handler, maxSize int32) *testServer {
 
 func startServerBudget(t *testing.T, h Handler, maxSize int32, budget *Budget) *testServer {
 	t.Helper()
+	return startServerWith(t, h, maxSize, budget, nil)
+}
+
+// startServerWith starts a server; secure, when set, adds TLS or SASL to its config.
+func startServerWith(t *testing.T, h Handler, maxSize int32, budget *Budget, secure func(*ServerConfig)) *testServer {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	logs := &syncBuffer{}
-	s := NewServer(ServerConfig{
+	cfg := ServerConfig{
 		Listener:       ln,
 		ListenerName:   "PLAINTEXT",
 		MaxRequestSize: maxSize,
@@ -171,7 +184,11 @@ func startServerBudget(t *testing.T, h Handler, maxSize int32, budget *Budget) *
 			return r
 		},
 		Logger: zerolog.New(logs).Level(zerolog.DebugLevel),
-	})
+	}
+	if secure != nil {
+		secure(&cfg)
+	}
+	s := NewServer(cfg)
 	served := make(chan error, 1)
 	go func() { served <- s.Serve() }()
 	t.Cleanup(func() {
