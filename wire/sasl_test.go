@@ -178,7 +178,9 @@ func TestSASLHandshakeV0Raw(t *testing.T) {
 	rawRead(t, bad)
 	rawWrite(t, bad, sizePrefixed([]byte("\x00alice\x00nope")))
 	expectClosed(t, bad)
-	waitFor(t, "the failure's log line", func() bool { return strings.Contains(ts.logs.String(), "failed SASL authentication with mechanism PLAIN") })
+	waitFor(t, "the failure's log line", func() bool {
+		return strings.Contains(ts.logs.String(), "failed SASL authentication with mechanism PLAIN")
+	})
 }
 
 // TestSASLRefusals: before authentication only ApiVersions (once), SaslHandshake and
