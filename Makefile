@@ -78,6 +78,9 @@ lint:
 # stalls a worker for seconds and steals the bounded run's time.
 FUZZ_TARGETS := \
 	./wire/:FuzzReadRequest \
+	./wire/:FuzzSASLExchange \
+	./security/:FuzzScram \
+	./security/:FuzzPlain \
 	./record/:FuzzDecodeBatch \
 	./record/:FuzzDecompressGzip \
 	./record/:FuzzDecompressSnappy \

@@ -417,3 +417,34 @@ func TestSASLOverTLS(t *testing.T) {
 		t.Errorf("principal %q", p)
 	}
 }
+
+// FuzzSASLExchange writes arbitrary bytes to a SASL listener as a client's whole stream and
+// reads whatever comes back until the server closes: the authentication state machine must
+// never panic nor hang, whatever frames, sizes and tokens arrive.
+func FuzzSASLExchange(f *testing.F) {
+	f.Add(append(handshakeFrame(1, "PLAIN", 1), authenticateFrame(1, []byte("\x00alice\x00alice-secret"), 2)...))
+	f.Add(append(handshakeFrame(0, "PLAIN", 1), sizePrefixed([]byte("\x00alice\x00nope"))...))
+	f.Add(append(handshakeFrame(1, "SCRAM-SHA-256", 1), authenticateFrame(2, []byte("n,,n=u,r=x"), 2)...))
+	f.Add(handshakeFrame(1, "GSSAPI", 7))
+	f.Add([]byte{0x16, 0x03, 0x01, 0x00, 0x10})
+	f.Add([]byte{0, 0, 0, 3, 0, 17, 0})
+	ts := startServerWith(f, newTestHandler(), 0, nil, func(c *ServerConfig) {
+		saslConfig(time.Second)(c)
+		c.SASL.FailureDelay = 0
+	})
+	f.Fuzz(func(t *testing.T, stream []byte) {
+		c, err := net.DialTimeout("tcp", ts.addr, testTimeout)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(testTimeout))
+		if _, err := c.Write(stream); err != nil {
+			return // the server closed first
+		}
+		c.(*net.TCPConn).CloseWrite()
+		if _, err := io.Copy(io.Discard, c); isTimeout(err) {
+			t.Fatalf("the server neither answered nor closed within %v", testTimeout)
+		}
+	})
+}

@@ -157,13 +157,13 @@ func startServer(t *testing.T, h Handler, maxSize int32) *testServer {
 	return startServerBudget(t, h, maxSize, nil)
 }
 
-func startServerBudget(t *testing.T, h Handler, maxSize int32, budget *Budget) *testServer {
+func startServerBudget(t testing.TB, h Handler, maxSize int32, budget *Budget) *testServer {
 	t.Helper()
 	return startServerWith(t, h, maxSize, budget, nil)
 }
 
 // startServerWith starts a server; secure, when set, adds TLS or SASL to its config.
-func startServerWith(t *testing.T, h Handler, maxSize int32, budget *Budget, secure func(*ServerConfig)) *testServer {
+func startServerWith(t testing.TB, h Handler, maxSize int32, budget *Budget, secure func(*ServerConfig)) *testServer {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
