@@ -20,6 +20,7 @@ import (
 	"github.com/klassik/klassik/coordinator/transaction"
 	"github.com/klassik/klassik/internal/backoff"
 	"github.com/klassik/klassik/logstore"
+	"github.com/klassik/klassik/security"
 	"github.com/klassik/klassik/wire"
 	"github.com/klassik/klassik/zkclient"
 	"github.com/rs/zerolog"
@@ -62,8 +63,13 @@ type Broker struct {
 	epochMu     sync.Mutex
 	savedHWs    map[logstore.TopicPartition]int64
 
-	listeners  []net.Listener
-	servers    []*wire.Server
+	listeners []net.Listener
+	servers   []*wire.Server
+	tlsStores map[string]*security.TLSStore // by listener name: SSL and SASL_SSL listeners' (security.go)
+	scram     *scramCredentials             // scram_credentials.go
+	// dialOpts secures the broker's own connections to addr on the inter-broker listener
+	// (security.go); nil for a PLAINTEXT inter-broker listener.
+	dialOpts   func(addr string) (wire.DialOptions, error)
 	metrics    *metrics
 	httpServer *http.Server
 	httpPort   int32      // metrics.listener's port, registered as jmx_port; -1 without one
@@ -82,17 +88,19 @@ type Broker struct {
 func New(cfg *conf.Config, logger zerolog.Logger) *Broker {
 	ctx, cancel := context.WithCancel(context.Background())
 	b := &Broker{
-		cfg:      cfg,
-		base:     logger.With().Int32("broker", cfg.BrokerID).Logger(),
-		meta:     newMetadataCache(),
-		metrics:  newMetrics(),
-		httpPort: -1,
-		bus:      event.NewBus(busSource(cfg.BrokerID), event.DefaultRetain),
-		ctx:      ctx,
-		cancel:   cancel,
-		fatal:    make(chan struct{}),
+		cfg:       cfg,
+		base:      logger.With().Int32("broker", cfg.BrokerID).Logger(),
+		meta:      newMetadataCache(),
+		metrics:   newMetrics(),
+		httpPort:  -1,
+		bus:       event.NewBus(busSource(cfg.BrokerID), event.DefaultRetain),
+		tlsStores: map[string]*security.TLSStore{},
+		ctx:       ctx,
+		cancel:    cancel,
+		fatal:     make(chan struct{}),
 	}
 	b.log = b.base.With().Str("component", "broker").Logger()
+	b.scram = newScramCredentials(b)
 	b.rm = newReplicaManager(b)
 	b.fetchers = newFetcherManager(b)
 	b.alterDirs = newAlterLogDirs(b)
@@ -156,6 +164,9 @@ func (b *Broker) Start() (err error) {
 	if err = b.startListeners(); err != nil {
 		return err
 	}
+	if err = b.interBrokerDial(); err != nil {
+		return err
+	}
 	if err = b.startMetricsListener(); err != nil {
 		return err
 	}
@@ -177,6 +188,7 @@ func (b *Broker) Start() (err error) {
 	b.goRun(b.logDirFailureHandler)
 	b.goRun(b.housekeeping)
 	b.goRun(b.alterDirs.run)
+	b.goRun(b.tlsReloader)
 	if b.cfg.LogCleanerEnable {
 		b.goRun(b.logCleaner)
 	}
@@ -198,9 +210,19 @@ func (b *Broker) startListeners() error {
 	if err != nil {
 		return err
 	}
+	// Every listener's security first, so that a bad keystore fails the start before any port
+	// is bound, and the SCRAM credentials are read before the first client can ask.
+	secs := make([]listenerSecurity, len(ls))
+	for i, l := range ls {
+		if secs[i], err = b.secureListener(l); err != nil {
+			return err
+		}
+	}
+	b.scram.loadAll()
 	// One budget for all listeners: queued.max.request.bytes is broker-wide, as in Kafka.
 	budget := wire.NewBudget(b.cfg.QueuedMaxRequestBytes, b.cfg.QueuedMaxRequests)
-	for _, l := range ls {
+	for i, l := range ls {
+		sec := secs[i]
 		addr := net.JoinHostPort(l.Host, strconv.Itoa(int(l.Port)))
 		ln, err := net.Listen("tcp", addr)
 		if err != nil {
@@ -216,6 +238,9 @@ func (b *Broker) startListeners() error {
 			Versions:            versions,
 			ApiVersionsFallback: apiVersionsFallback,
 			Logger:              b.base.With().Str("component", "wire").Str("listener", l.Name).Logger(),
+			TLS:                 sec.tls,
+			TLSPrincipal:        sec.principal,
+			SASL:                sec.sasl,
 		})
 		b.servers = append(b.servers, srv)
 		b.goRun(func() {
@@ -223,7 +248,7 @@ func (b *Broker) startListeners() error {
 				b.log.Error().Err(err).Str("listener", l.Name).Msg("listener stopped")
 			}
 		})
-		b.log.Info().Str("listener", l.Name).Str("addr", ln.Addr().String()).Msg("listening")
+		b.log.Info().Str("listener", l.Name).Str("protocol", sec.protocol).Str("addr", ln.Addr().String()).Msg("listening")
 	}
 	return nil
 }
@@ -240,7 +265,7 @@ func (b *Broker) register() error {
 		if port == 0 && i < len(b.listeners) { // port 0: advertise what the OS picked
 			port = int32(b.listeners[i].Addr().(*net.TCPAddr).Port)
 		}
-		info.Endpoints = append(info.Endpoints, zkclient.Endpoint{ListenerName: l.Name, SecurityProtocol: "PLAINTEXT", Host: l.Host, Port: port})
+		info.Endpoints = append(info.Endpoints, zkclient.Endpoint{ListenerName: l.Name, SecurityProtocol: b.cfg.ListenerProtocol(l.Name), Host: l.Host, Port: port})
 	}
 	if len(info.Endpoints) > 0 {
 		info.Host, info.Port = info.Endpoints[0].Host, info.Endpoints[0].Port

@@ -74,7 +74,7 @@ func (c *controllerChannel) conn(ctx context.Context, id int32, addr string) (*w
 	if cc != nil {
 		c.drop(id, cc.client)
 	}
-	cl, err := wire.Dial(ctx, addr, c.clientID)
+	cl, err := c.b.dialBroker(ctx, addr, c.clientID)
 	if err != nil {
 		return nil, err
 	}

@@ -141,7 +141,7 @@ func (f *replicaFetcher) run() {
 	}()
 	for f.ctx.Err() == nil {
 		if client == nil {
-			c, err := wire.Dial(f.ctx, f.addr, fmt.Sprintf("klassik-replica-fetcher-%d", f.b.cfg.BrokerID))
+			c, err := f.b.dialBroker(f.ctx, f.addr, fmt.Sprintf("klassik-replica-fetcher-%d", f.b.cfg.BrokerID))
 			if err != nil {
 				log.Debug().Err(err).Msg("connecting to leader")
 				f.sleep(backoff)

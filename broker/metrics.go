@@ -111,6 +111,7 @@ func (b *Broker) writeMetrics(w io.Writer) {
 	gauge("kafka_controller_kafkacontroller_offlinepartitionscount", "Partitions without a live leader (reported by the active controller).", offline)
 
 	b.writeQuotaMetrics(w)
+	b.writeAuthMetrics(w)
 
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -200,4 +201,24 @@ func (b *Broker) startMetricsListener() error {
 	b.goRun(func() { _ = srv.Serve(ln) })
 	b.log.Info().Str("addr", ln.Addr().String()).Msg("metrics listening")
 	return nil
+}
+
+// writeAuthMetrics renders each listener's authentication counts under the names the JMX
+// exporter gives Kafka's socket-server-metrics (successful-authentication-total,
+// failed-authentication-total, per listener): a TLS client certificate or a SASL exchange that
+// succeeded, and a TLS handshake, SASL exchange or SASL frame that failed.
+func (b *Broker) writeAuthMetrics(w io.Writer) {
+	for _, kind := range []string{"successful", "failed"} {
+		name := "kafka_server_socket_server_metrics_" + kind + "_authentication_total"
+		fmt.Fprintf(w, "# HELP %s Connections that %s authentication, by listener.\n# TYPE %s counter\n", name,
+			map[string]string{"successful": "passed", "failed": "failed"}[kind], name)
+		for _, s := range b.servers {
+			ok, failed := s.AuthStats()
+			n := ok
+			if kind == "failed" {
+				n = failed
+			}
+			fmt.Fprintf(w, "%s{listener=%q} %d\n", name, s.ListenerName(), n)
+		}
+	}
 }

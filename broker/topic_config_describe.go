@@ -58,6 +58,9 @@ func (e topicConfigEntry) describeConfig(synonyms, documentation bool) kmsg.Desc
 		for _, s := range e.synonyms {
 			cs := kmsg.NewDescribeConfigsResponseResourceConfigConfigSynonym()
 			cs.Name, cs.Value, cs.Source = s.name, strp(s.value), s.source
+			if c.IsSensitive {
+				cs.Value = nil
+			}
 			c.ConfigSynonyms = append(c.ConfigSynonyms, cs)
 		}
 	}
@@ -121,6 +124,7 @@ func brokerSynonyms(bc *conf.Config, name string) []configSynonym {
 var brokerConfigTypes = map[string]kmsg.ConfigType{
 	"boolean": kmsg.ConfigTypeBoolean, "string": kmsg.ConfigTypeString, "int": kmsg.ConfigTypeInt,
 	"short": kmsg.ConfigTypeShort, "long": kmsg.ConfigTypeLong, "double": kmsg.ConfigTypeDouble, "list": kmsg.ConfigTypeList,
+	"password": kmsg.ConfigTypePassword,
 }
 
 var brokerConfigDocs = func() map[string]conf.PropertyDoc {
@@ -146,6 +150,14 @@ func describeBrokerConfig(bc *conf.Config, name, value string, synonyms, documen
 	c.IsDefault = c.Source == kmsg.ConfigSourceDefaultConfig
 	d := brokerConfigDocs[name]
 	c.ConfigType = brokerConfigTypes[d.Type]
+	if conf.Sensitive(name) {
+		// A password (ssl.keystore.key, a JAAS config): Kafka describes it as sensitive with
+		// no value, and its synonyms likewise.
+		c.IsSensitive, c.Value = true, nil
+		for i := range syn {
+			syn[i].value = ""
+		}
+	}
 	if documentation {
 		c.Documentation = strp(d.Doc)
 	}
@@ -153,6 +165,9 @@ func describeBrokerConfig(bc *conf.Config, name, value string, synonyms, documen
 		for _, s := range syn {
 			cs := kmsg.NewDescribeConfigsResponseResourceConfigConfigSynonym()
 			cs.Name, cs.Value, cs.Source = s.name, strp(s.value), s.source
+			if c.IsSensitive {
+				cs.Value = nil
+			}
 			c.ConfigSynonyms = append(c.ConfigSynonyms, cs)
 		}
 	}

@@ -82,6 +82,9 @@ func (b *Broker) readConfigChanges(last *int64, apply bool) {
 		if strings.HasPrefix(e, "clients/") || strings.HasPrefix(e, "users/") {
 			b.quotas.refresh(e) // quotas.go
 		}
+		if strings.HasPrefix(e, "users/") {
+			b.scram.refresh(e) // scram_credentials.go
+		}
 	}
 }
 

@@ -102,3 +102,10 @@ func Docs() []PropertyDoc {
 	}
 	return out
 }
+
+// Sensitive reports whether property name holds a secret (Kafka's PASSWORD type, and every
+// listener.name.<l>.<mechanism>.sasl.jaas.config): never shown, described as null.
+func Sensitive(name string) bool {
+	p := propertyFor(name)
+	return p != nil && p.kind == kindPassword
+}

@@ -67,3 +67,6 @@ func isTLSRecord(b []byte) bool {
 func (s *Server) AuthStats() (succeeded, failed int64) {
 	return s.authSucceeded.Load(), s.authFailed.Load()
 }
+
+// ListenerName is the name of the listener the server serves.
+func (s *Server) ListenerName() string { return s.cfg.ListenerName }
