@@ -119,13 +119,13 @@ func nodeString(b kadm.BrokerDetail) string {
 
 func runBrokerAPIVersions(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	fs := newFlagSet("broker-api-versions", "This tool helps to retrieve broker version information (kafka-broker-api-versions.sh).")
-	fs.Value("command-config", "command config property file", "", "A property file containing configs to be passed to Admin Client (ignored by klassik).")
+	fs.Value("command-config", "command config property file", "", "A property file containing configs to be passed to Admin Client (klassik reads its security properties).")
 	fs.Value("bootstrap-server", "server(s) to use for bootstrapping", "", "REQUIRED: The server to connect to.")
 	return run(fs, args, stdout, stderr, func() error {
 		if err := fs.requireGiven("bootstrap-server"); err != nil {
 			return err
 		}
-		return withAdmin(fs.byName["bootstrap-server"].str(), func(ctx context.Context, cl *kgo.Client, adm *kadm.Client) error {
+		return withAdmin(fs.byName["bootstrap-server"].str(), fs.clientOpts, func(ctx context.Context, cl *kgo.Client, adm *kadm.Client) error {
 			bds, err := adm.ListBrokers(ctx)
 			if err != nil {
 				return fmt.Errorf("Error: %v", rootCause(err))

@@ -38,6 +38,12 @@ func run(fs *flagSet, args []string, stdout, stderr io.Writer, body func() error
 		fmt.Fprintf(stderr, "Run 'klassik %s --help' for usage.\n", fs.cmd)
 		return 1
 	}
+	opts, err := commandConfigOpts(fs)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	fs.clientOpts = opts
 	if err := body(); err != nil {
 		var ue usageError
 		if errors.As(err, &ue) {
@@ -135,26 +141,25 @@ func reqCtx() (context.Context, context.CancelFunc) {
 // --bootstrap-server, with the command's own help sentence, and --command-config.
 func adminFlags(fs *flagSet, bootstrapHelp string) {
 	fs.Value("bootstrap-server", "String: server to connect to", "", bootstrapHelp)
-	fs.Value("command-config", "String: command config property file", "", "Property file containing configs to be passed to Admin Client (ignored by klassik).")
+	fs.Value("command-config", "String: command config property file", "", commandConfigHelp)
 }
 
-// adminBootstrap returns an admin command's required --bootstrap-server, noting on stderr that
-// --command-config, if given, is ignored.
-func adminBootstrap(fs *flagSet, stderr io.Writer) (string, error) {
+// commandConfigHelp is --command-config's help line.
+const commandConfigHelp = "Property file containing configs to be passed to Admin Client; klassik reads its security properties (security.protocol, sasl.mechanism, sasl.jaas.config, ssl.truststore.*, ssl.keystore.* in PEM)."
+
+// adminBootstrap returns an admin command's required --bootstrap-server.
+func adminBootstrap(fs *flagSet, _ io.Writer) (string, error) {
 	if err := fs.requireGiven("bootstrap-server"); err != nil {
 		return "", err
-	}
-	if fs.byName["command-config"].given {
-		fmt.Fprintln(stderr, "Note: --command-config is ignored by klassik (no security settings are needed).")
 	}
 	return fs.byName["bootstrap-server"].str(), nil
 }
 
-// withAdmin connects to bootstrap and runs f with the client, an admin client on it and a
-// context bounded by requestTimeout; the client is closed when f returns. An error in
-// connecting is returned as newClient gives it.
-func withAdmin(bootstrap string, f func(ctx context.Context, cl *kgo.Client, adm *kadm.Client) error) error {
-	cl, err := newClient(bootstrap)
+// withAdmin connects to bootstrap with opts (the --command-config security options) and runs
+// f with the client, an admin client on it and a context bounded by requestTimeout; the client
+// is closed when f returns. An error in connecting is returned as newClient gives it.
+func withAdmin(bootstrap string, opts []kgo.Opt, f func(ctx context.Context, cl *kgo.Client, adm *kadm.Client) error) error {
+	cl, err := newClient(bootstrap, opts...)
 	if err != nil {
 		return err
 	}
@@ -314,10 +319,17 @@ func producerOpts(props map[string]string, stderr io.Writer) ([]kgo.Opt, error) 
 		case "buffer.memory", "max.in.flight.requests.per.connection", "retries", "retry.backoff.ms":
 			// kgo manages its own buffering and retries.
 		default:
+			if isSecurityProp(k) {
+				continue // clientSecurityOpts, below
+			}
 			fmt.Fprintf(stderr, "Note: producer property %s is not supported by klassik and is ignored.\n", k)
 		}
 	}
-	return opts, nil
+	sec, err := clientSecurityOpts(props)
+	if err != nil {
+		return nil, err
+	}
+	return append(opts, sec...), nil
 }
 
 // codec maps a Kafka compression name to a kgo codec.
@@ -382,10 +394,17 @@ func consumerOpts(props map[string]string, stderr io.Writer) ([]kgo.Opt, error) 
 			opts = append(opts, l)
 		case "max.poll.records", "auto.commit.interval.ms", "request.timeout.ms":
 		default:
+			if isSecurityProp(k) {
+				continue // clientSecurityOpts, below
+			}
 			fmt.Fprintf(stderr, "Note: consumer property %s is not supported by klassik and is ignored.\n", k)
 		}
 	}
-	return opts, nil
+	sec, err := clientSecurityOpts(props)
+	if err != nil {
+		return nil, err
+	}
+	return append(opts, sec...), nil
 }
 
 func isolation(v string) (kgo.Opt, error) {

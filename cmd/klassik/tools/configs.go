@@ -272,9 +272,9 @@ func runConfigs(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return usageErrorf("Option \"[add-config]\" and \"[delete-config]\" can only be used with --alter")
 		}
 		if quotas {
-			return runQuotaConfigs(qt, action, bootstrap, adds, dels, args, stdout)
+			return runQuotaConfigs(qt, action, bootstrap, fs.clientOpts, adds, dels, args, stdout)
 		}
-		return withAdmin(bootstrap, func(ctx context.Context, _ *kgo.Client, adm *kadm.Client) error {
+		return withAdmin(bootstrap, fs.clientOpts, func(ctx context.Context, _ *kgo.Client, adm *kadm.Client) error {
 			var err error
 			if action == "describe" {
 				err = describeConfigs(ctx, adm, t, fs.byName["all"].given, stdout)

@@ -156,7 +156,7 @@ func checkQuotaAlter(t quotaTarget, adds [][2]string, dels []string) error {
 }
 
 // runQuotaConfigs runs --describe or --alter for a users/clients entity.
-func runQuotaConfigs(t quotaTarget, action, bootstrap string, adds [][2]string, dels []string, args []string, stdout io.Writer) error {
+func runQuotaConfigs(t quotaTarget, action, bootstrap string, opts []kgo.Opt, adds [][2]string, dels []string, args []string, stdout io.Writer) error {
 	if action == "alter" {
 		if len(t.names) == 0 {
 			return usageErrorf("--entity-name or --entity-default must be specified with --alter of users, clients, brokers or ips")
@@ -168,7 +168,7 @@ func runQuotaConfigs(t quotaTarget, action, bootstrap string, adds [][2]string, 
 			return err
 		}
 	}
-	return withAdmin(bootstrap, func(ctx context.Context, cl *kgo.Client, _ *kadm.Client) error {
+	return withAdmin(bootstrap, opts, func(ctx context.Context, cl *kgo.Client, _ *kadm.Client) error {
 		var err error
 		if action == "describe" {
 			err = describeQuotas(ctx, cl, t, stdout)

@@ -164,6 +164,7 @@ func (f formatter) render(b []byte, d deserializer) (string, error) {
 // consumeOpts is the parsed command line.
 type consumeOpts struct {
 	bootstrap     string
+	security      []kgo.Opt // from --consumer.config and --consumer-property (security.go)
 	topic         string
 	include       string
 	group         string
@@ -308,6 +309,9 @@ func runConsoleConsumer(args []string, stdin io.Reader, stdout, stderr io.Writer
 		if err != nil {
 			return err
 		}
+		if o.security, err = clientSecurityOpts(cprops); err != nil {
+			return err
+		}
 		if ar, ok := cprops["auto.offset.reset"]; ok && !o.fromBeginning {
 			switch ar {
 			case "earliest":
@@ -324,7 +328,7 @@ func runConsoleConsumer(args []string, stdin io.Reader, stdout, stderr io.Writer
 // consume runs the consumer to --max-messages, --timeout-ms, or an interrupt, then prints
 // Kafka's "Processed a total of N messages" to stderr.
 func consume(o *consumeOpts, copts []kgo.Opt, autoCommit bool, stdout, stderr io.Writer) error {
-	probe, err := newClient(o.bootstrap)
+	probe, err := newClient(o.bootstrap, o.security...)
 	if err != nil {
 		return err
 	}

@@ -77,7 +77,7 @@ func runConsumerGroups(args []string, stdin io.Reader, stdout, stderr io.Writer)
 				return usageErrorf("Option [delete-offsets] takes the following options: [topic], [group]")
 			}
 		}
-		return withAdmin(bootstrap, func(ctx context.Context, _ *kgo.Client, adm *kadm.Client) error {
+		return withAdmin(bootstrap, fs.clientOpts, func(ctx context.Context, _ *kgo.Client, adm *kadm.Client) error {
 			if allGroups {
 				lg, err := adm.ListGroups(ctx)
 				if err != nil {

@@ -134,7 +134,11 @@ func runConsumerPerfTest(args []string, stdin io.Reader, stdout, stderr io.Write
 			reset = kgo.NewOffset().AtEnd()
 		}
 
-		probe, err := newClient(bootstrap)
+		sec, err := clientSecurityOpts(props)
+		if err != nil {
+			return err
+		}
+		probe, err := newClient(bootstrap, sec...)
 		if err != nil {
 			return err
 		}

@@ -26,7 +26,7 @@ func deleteRecordsFlags() *flagSet {
 	fs := newFlagSet("delete-records", "This tool helps to delete records of the given partitions down to the specified offset (kafka-delete-records.sh).")
 	fs.Value("bootstrap-server", "server(s) to use for bootstrapping", "", "REQUIRED: The server to connect to.")
 	fs.Value("offset-json-file", "Offset json file path", "", `REQUIRED: The JSON file with offset per partition. The format to use is: {"partitions": [{"topic": "foo", "partition": 1, "offset": 1}], "version":1}`)
-	fs.Value("command-config", "command config property file path", "", "A property file containing configs to be passed to Admin Client (ignored by klassik).")
+	fs.Value("command-config", "command config property file path", "", "A property file containing configs to be passed to Admin Client (klassik reads its security properties).")
 	return fs
 }
 
@@ -106,7 +106,7 @@ func runDeleteRecords(args []string, _ io.Reader, stdout, stderr io.Writer) int 
 		if err != nil {
 			return err
 		}
-		return withAdmin(fs.byName["bootstrap-server"].str(), func(ctx context.Context, _ *kgo.Client, adm *kadm.Client) error {
+		return withAdmin(fs.byName["bootstrap-server"].str(), fs.clientOpts, func(ctx context.Context, _ *kgo.Client, adm *kadm.Client) error {
 			offs := kadm.Offsets{}
 			for _, r := range recs {
 				offs.Add(kadm.Offset{Topic: r.Topic, Partition: r.Partition, At: r.Offset, LeaderEpoch: -1})

@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 // This file is a small option parser in the manner of the joptsimple parser behind Kafka's
@@ -69,6 +71,10 @@ type flagSet struct {
 	aliases map[string]string
 	args    []string // positional arguments
 	seq     []string // the options given, by name, in command-line order
+
+	// clientOpts are the kgo options of --command-config's security properties, read by run
+	// (security.go).
+	clientOpts []kgo.Opt
 }
 
 func newFlagSet(cmd, summary string) *flagSet {

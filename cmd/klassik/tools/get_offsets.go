@@ -34,7 +34,7 @@ func getOffsetsFlags() *flagSet {
 	fs.Value("topic", "topic", "", "The topic to get the offsets for. It also accepts a regular expression. If not present, all authorized topics are queried. Cannot be used if --topic-partitions is present.")
 	fs.Value("partitions", "partition ids", "", "Comma separated list of partition ids to get the offsets for. If not present, all partitions of the authorized topics are queried. Cannot be used if --topic-partitions is present.")
 	fs.Value("time", "<timestamp> / -1 or latest / -2 or earliest / -3 or max-timestamp", "latest", "timestamp of the offsets before that. [Note: No offset is returned, if the timestamp greater than recently committed record timestamp is given.]")
-	fs.Value("command-config", "config file", "", "Property file containing configs to be passed to Admin Client (ignored by klassik).")
+	fs.Value("command-config", "config file", "", "Property file containing configs to be passed to Admin Client (klassik reads its security properties).")
 	fs.Bool("exclude-internal-topics", "By default, internal topics are included. If specified, internal topics are excluded.")
 	return fs
 }
@@ -212,7 +212,7 @@ func getOffsets(fs *flagSet, stdout, stderr io.Writer) error {
 		rules = []tpRule{{topic: re, set: set}}
 	}
 	excludeInternal := fs.byName["exclude-internal-topics"].given
-	return withAdmin(bootstrap, func(ctx context.Context, cl *kgo.Client, adm *kadm.Client) error {
+	return withAdmin(bootstrap, fs.clientOpts, func(ctx context.Context, cl *kgo.Client, adm *kadm.Client) error {
 		tds, err := adm.ListTopicsWithInternal(ctx)
 		if err != nil {
 			return rootCause(err)

@@ -32,7 +32,7 @@ import (
 func leaderElectionFlags() *flagSet {
 	fs := newFlagSet("leader-election", "This tool attempts to elect a new leader for a set of topic partitions. The type of elections supported are preferred replicas and unclean replicas (kafka-leader-election.sh).")
 	fs.Value("bootstrap-server", "host:port", "", "A hostname and port for the broker to connect to, in the form host:port. Multiple comma separated URLs can be given. REQUIRED.")
-	fs.Value("admin.config", "config file", "", "Configuration properties files to pass to the admin client (ignored by klassik).")
+	fs.Value("admin.config", "config file", "", "Configuration properties files to pass to the admin client (klassik reads its security properties).")
 	fs.Value("path-to-json-file", "Path to JSON file", "", `The JSON file with the list of partition for which leader elections should be performed, such as {"partitions": [{"topic": "foo", "partition": 1}, {"topic": "foobar", "partition": 2}]}. Not allowed if --all-topic-partitions or --topic flags are specified.`)
 	fs.Value("topic", "topic name", "", "Name of topic for which to perform an election. Not allowed if --path-to-json-file or --all-topic-partitions is specified.")
 	fs.Value("partition", "partition id", "", "Partition id for which to perform an election. REQUIRED if --topic is specified.")
@@ -180,7 +180,7 @@ func runLeaderElection(args []string, _ io.Reader, stdout, stderr io.Writer) int
 			set = kadm.TopicsSet{}
 			set.Add(fs.byName["topic"].str(), int32(p))
 		}
-		return withAdmin(fs.byName["bootstrap-server"].str(), func(ctx context.Context, _ *kgo.Client, adm *kadm.Client) error {
+		return withAdmin(fs.byName["bootstrap-server"].str(), fs.clientOpts, func(ctx context.Context, _ *kgo.Client, adm *kadm.Client) error {
 			res, err := adm.ElectLeaders(ctx, how, set)
 			if err != nil {
 				switch {

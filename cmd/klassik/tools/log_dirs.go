@@ -27,7 +27,7 @@ import (
 func logDirsFlags() *flagSet {
 	fs := newFlagSet("log-dirs", "This tool helps to query log directory usage on the specified brokers (kafka-log-dirs.sh).")
 	fs.Value("bootstrap-server", "The server(s) to use for bootstrapping", "", "REQUIRED: the server(s) to use for bootstrapping")
-	fs.Value("command-config", "Admin client property file", "", "Property file containing configs to be passed to Admin Client (ignored by klassik).")
+	fs.Value("command-config", "Admin client property file", "", "Property file containing configs to be passed to Admin Client (klassik reads its security properties).")
 	fs.Bool("describe", "Describe the specified log directories on the specified brokers.")
 	fs.Value("topic-list", "Topic list", "", `The list of topics to be queried in the form "topic1,topic2,topic3". All topics will be queried if no topic list is specified`)
 	fs.Value("broker-list", "Broker list", "", `The list of brokers to be queried in the form "0,1,2". All brokers in the cluster will be queried if no broker list is specified`)
@@ -87,7 +87,7 @@ func runLogDirs(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		for _, t := range splitList(fs.byName["topic-list"].str()) {
 			topics[t] = true
 		}
-		return withAdmin(fs.byName["bootstrap-server"].str(), func(ctx context.Context, _ *kgo.Client, adm *kadm.Client) error {
+		return withAdmin(fs.byName["bootstrap-server"].str(), fs.clientOpts, func(ctx context.Context, _ *kgo.Client, adm *kadm.Client) error {
 			bds, err := adm.ListBrokers(ctx)
 			if err != nil {
 				return fmt.Errorf("Error: %v", rootCause(err))

@@ -89,7 +89,7 @@ func runReassignPartitions(args []string, _ io.Reader, stdout, stderr io.Writer)
 			return usageErrorf("--timeout: want a number of milliseconds, got %q", fs.byName["timeout"].str())
 		}
 		timeout := time.Duration(timeoutMs) * time.Millisecond
-		return withAdmin(bootstrap, func(ctx context.Context, cl *kgo.Client, adm *kadm.Client) error {
+		return withAdmin(bootstrap, fs.clientOpts, func(ctx context.Context, cl *kgo.Client, adm *kadm.Client) error {
 			switch action {
 			case "generate":
 				return reassignGenerate(ctx, adm, stdout, plan, fs.byName["broker-list"].str())

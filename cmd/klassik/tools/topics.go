@@ -173,7 +173,7 @@ func runTopics(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		if err != nil {
 			return err
 		}
-		return withAdmin(o.bootstrap, func(ctx context.Context, cl *kgo.Client, adm *kadm.Client) error {
+		return withAdmin(o.bootstrap, fs.clientOpts, func(ctx context.Context, cl *kgo.Client, adm *kadm.Client) error {
 			var runErr error
 			switch o.action {
 			case "create":

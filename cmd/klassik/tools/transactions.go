@@ -68,7 +68,7 @@ const transactionsSummary = "This tool is used to analyze the transactional stat
 // transactionsGlobalFlags declares the options every subcommand takes.
 func transactionsGlobalFlags(fs *flagSet) {
 	fs.Value("bootstrap-server", "String: host:port", "", "REQUIRED: hostname and port for the broker to connect to, in the form `host:port` (multiple comma-separated entries can be given)")
-	fs.Value("command-config", "String: FILE", "", "property file containing configs to be passed to admin client (ignored by klassik)")
+	fs.Value("command-config", "String: FILE", "", "property file containing configs to be passed to admin client (klassik reads its security properties)")
 }
 
 // transactionsFlags is the flag set of one subcommand: the global options and its own.
@@ -153,10 +153,7 @@ func runTransactions(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		if err := validateTxnFlags(c.name, fs); err != nil {
 			return err
 		}
-		if fs.byName["command-config"].given {
-			fmt.Fprintln(stderr, "Note: --command-config is ignored by klassik (no security settings are needed).")
-		}
-		return withAdmin(fs.byName["bootstrap-server"].str(), func(ctx context.Context, cl *kgo.Client, adm *kadm.Client) error {
+		return withAdmin(fs.byName["bootstrap-server"].str(), fs.clientOpts, func(ctx context.Context, cl *kgo.Client, adm *kadm.Client) error {
 			return c.exec(ctx, cl, adm, fs, stdout)
 		})
 	})
