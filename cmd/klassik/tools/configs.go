@@ -22,6 +22,7 @@ import (
 func configsFlags() *flagSet {
 	fs := newFlagSet("configs", "Add, remove, or describe configs for a topic, broker, client id or user (kafka-configs.sh).")
 	adminFlags(fs, "REQUIRED: The Kafka server to connect to.")
+	fs.Value("zookeeper", "urls", "", "DEPRECATED. The ZooKeeper connection string (host:port,host:port/chroot): klassik takes it only to alter or describe users' SCRAM credentials, the way to create the brokers' own SCRAM users before any broker runs. Not allowed otherwise.")
 	fs.Value("entity-type", "String", "", "Type of entity (topics/clients/users/brokers); users and clients may be given together for the quotas of one user's client id (repeatable).")
 	fs.Value("entity-name", "String", "", "Name of entity (topic name/client id/user principal name/broker id) (repeatable, one per --entity-type).")
 	fs.Bool("entity-default", "Default entity name for clients/users/brokers (applies to corresponding entity type in command line).")
@@ -210,9 +211,17 @@ func runConfigs(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		if err != nil {
 			return usageErrorf("Command must include exactly one action: --describe, --alter")
 		}
-		bootstrap, err := adminBootstrap(fs, stderr)
-		if err != nil {
-			return err
+		zkConnect := fs.byName["zookeeper"].str()
+		var bootstrap string
+		switch {
+		case zkConnect != "" && fs.byName["bootstrap-server"].given:
+			return usageErrorf("Only one of --bootstrap-server or --zookeeper must be specified")
+		case zkConnect == "":
+			b, err := adminBootstrap(fs, stderr)
+			if err != nil {
+				return err
+			}
+			bootstrap = b
 		}
 		qt, quotas, err := parseQuotaTarget(fs) // --entity-type clients|users
 		if err != nil {
@@ -270,6 +279,12 @@ func runConfigs(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			}
 		} else if fs.byName["add-config"].given || fs.byName["delete-config"].given {
 			return usageErrorf("Option \"[add-config]\" and \"[delete-config]\" can only be used with --alter")
+		}
+		if zkConnect != "" {
+			if !quotas {
+				return usageErrorf("klassik supports --zookeeper only for users' SCRAM credentials (--entity-type users); use --bootstrap-server")
+			}
+			return runScramWithZooKeeper(zkConnect, qt, action, adds, dels, stdout)
 		}
 		if quotas {
 			return runQuotaConfigs(qt, action, bootstrap, fs.clientOpts, adds, dels, args, stdout)

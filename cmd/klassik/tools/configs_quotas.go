@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -115,7 +116,7 @@ func isScram(k string) bool { return k == "SCRAM-SHA-256" || k == "SCRAM-SHA-512
 func scalaSet(names []string) string { return "Set(" + strings.Join(names, ", ") + ")" }
 
 // checkQuotaAlter is ConfigCommand.alterConfig's checks for users and clients: only quota
-// configs (and SCRAM credentials for users, which klassik cannot hold without SASL).
+// configs, and for one named user SCRAM credentials (not together with quotas).
 func checkQuotaAlter(t quotaTarget, adds [][2]string, dels []string) error {
 	var unknownAdd, scramAdd, unknownDel, scramDel []string
 	for _, a := range adds {
@@ -150,9 +151,32 @@ func checkQuotaAlter(t quotaTarget, adds [][2]string, dels []string) error {
 		return usageErrorf("Only quota and SCRAM credential configs can be deleted for 'users' using --bootstrap-server. Unexpected config names: %s", scalaSet(unknownDel))
 	}
 	if len(scramAdd)+len(scramDel) > 0 {
-		return errors.New("klassik has no SASL listener yet, so it keeps no SCRAM credentials; only quota configs can be set for 'users'")
+		for _, n := range t.names {
+			if n == "" {
+				return usageErrorf("The use of --entity-default or --user-defaults is not allowed with User SCRAM Credentials using --bootstrap-server.")
+			}
+		}
+		if len(scramAdd)+len(scramDel) < len(adds)+len(dels) {
+			return usageErrorf("Cannot alter both quota and SCRAM credential configs simultaneously for 'users' using --bootstrap-server.")
+		}
 	}
 	return nil
+}
+
+// hasScram reports whether an alter sets or deletes SCRAM credentials (checkQuotaAlter made
+// sure it then alters nothing else).
+func hasScram(adds [][2]string, dels []string) bool {
+	for _, a := range adds {
+		if isScram(a[0]) {
+			return true
+		}
+	}
+	for _, d := range dels {
+		if isScram(d) {
+			return true
+		}
+	}
+	return false
 }
 
 // runQuotaConfigs runs --describe or --alter for a users/clients entity.
@@ -170,9 +194,18 @@ func runQuotaConfigs(t quotaTarget, action, bootstrap string, opts []kgo.Opt, ad
 	}
 	return withAdmin(bootstrap, opts, func(ctx context.Context, cl *kgo.Client, _ *kadm.Client) error {
 		var err error
-		if action == "describe" {
+		switch {
+		case action == "describe":
 			err = describeQuotas(ctx, cl, t, stdout)
-		} else {
+			// Kafka describes SCRAM credentials too, unless client ids or a default are asked.
+			if err == nil && !slices.Contains(t.types, "clients") && !slices.Contains(t.names, "") {
+				err = describeUserScram(ctx, cl, t.names, stdout)
+			}
+		case hasScram(adds, dels):
+			if err = alterUserScram(ctx, cl, t.names[0], adds, dels); err == nil {
+				fmt.Fprintf(stdout, "Completed updating config for user %s.\n", t.names[0])
+			}
+		default:
 			err = alterQuotas(ctx, cl, t, adds, dels, stdout)
 		}
 		var ue usageError
@@ -222,8 +255,8 @@ func describeQuotaEntities(ctx context.Context, cl *kgo.Client, t quotaTarget) (
 	return out, nil
 }
 
-// describeQuotas prints ConfigCommand.describeQuotaConfigs' lines. (Kafka then lists a
-// user's SCRAM credentials; klassik keeps none.)
+// describeQuotas prints ConfigCommand.describeQuotaConfigs' lines (describeUserScram follows
+// with a user's SCRAM credentials).
 func describeQuotas(ctx context.Context, cl *kgo.Client, t quotaTarget, stdout io.Writer) error {
 	entries, err := describeQuotaEntities(ctx, cl, t)
 	if err != nil {
