@@ -29,6 +29,22 @@ type Broker struct {
 	wantRunning bool
 	zkProxies   []*tcpProxy // one per ZooKeeper server; zookeeper.connect names them
 	frozen      bool        // paused by FreezeBroker
+
+	// listenerPorts are the ports of the listeners ExtraListeners added, by name.
+	listenerPorts map[string]int
+}
+
+// ListenerAddr is the host:port of one of the listeners ExtraListeners added ("PLAINTEXT" is
+// Addr).
+func (b *Broker) ListenerAddr(name string) string {
+	if name == "PLAINTEXT" {
+		return b.Addr()
+	}
+	p, ok := b.listenerPorts[name]
+	if !ok {
+		b.c.t.Fatalf("broker %d has no listener %s", b.ID, name)
+	}
+	return fmt.Sprintf("127.0.0.1:%d", p)
 }
 
 // Addr is the broker's host:port.
@@ -106,9 +122,17 @@ func (c *Cluster) newBroker(id int32, extra bool) *Broker {
 		proxied = append(proxied, p.Addr())
 	}
 	rf := min(3, c.size)
+	listeners := fmt.Sprintf("PLAINTEXT://127.0.0.1:%d", b.Port)
+	for _, name := range c.extraListeners {
+		if b.listenerPorts == nil {
+			b.listenerPorts = map[string]int{}
+		}
+		b.listenerPorts[name] = c.port()
+		listeners += fmt.Sprintf(",%s://127.0.0.1:%d", name, b.listenerPorts[name])
+	}
 	b.config = []kv{
 		{"broker.id", int(id)},
-		{"listeners", fmt.Sprintf("PLAINTEXT://127.0.0.1:%d", b.Port)},
+		{"listeners", listeners},
 		{"zookeeper.connect", strings.Join(proxied, ",") + c.chroot},
 		{"zookeeper.session.timeout.ms", 6000},
 		{"log.dirs", strings.Join(b.logDirs, ",")},

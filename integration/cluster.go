@@ -78,6 +78,8 @@ type options struct {
 	config     []kv
 	perBroker  map[int32][]kv     // by broker id: BrokerConfigFor
 	disks      map[int32]diskSpec // by broker id: TmpfsLogDir
+	listeners  []string           // ExtraListeners
+	before     []func(*Cluster)   // BeforeBrokers
 }
 
 type kv struct {
@@ -96,6 +98,19 @@ func ZooKeepers(n int) Option { return func(o *options) { o.zookeepers = n } }
 // harness's defaults. value is written as a TOML string, integer or boolean by its Go type.
 func BrokerConfig(key string, value any) Option {
 	return func(o *options) { o.config = append(o.config, kv{key, value}) }
+}
+
+// ExtraListeners gives every broker more listeners besides the harness's PLAINTEXT one, each on
+// its own free port on 127.0.0.1 (Broker.ListenerAddr): "SSL", "SASL_SSL", or a name that
+// listener.security.protocol.map maps (set it with BrokerConfig).
+func ExtraListeners(names ...string) Option {
+	return func(o *options) { o.listeners = append(o.listeners, names...) }
+}
+
+// BeforeBrokers runs f once ZooKeeper is up and before any broker starts: the moment Kafka's
+// docs create SCRAM users with kafka-configs --zookeeper.
+func BeforeBrokers(f func(*Cluster)) Option {
+	return func(o *options) { o.before = append(o.before, f) }
 }
 
 // BrokerConfigFor sets a property in one broker's server.toml only, over BrokerConfig's.
@@ -124,6 +139,8 @@ type Cluster struct {
 	config    []kv           // from BrokerConfig, applied over the defaults
 	perBroker map[int32][]kv // from BrokerConfigFor, applied last
 	disks     map[int32]diskSpec
+
+	extraListeners []string // from ExtraListeners
 
 	mu        sync.Mutex // guards the lazily made clients below
 	zkConn    *zk.Conn
@@ -154,7 +171,8 @@ func NewCluster(t testing.TB, opts ...Option) *Cluster {
 			t.Skipf("a tmpfs log dir needs permission to mount (run as root): %s", why)
 		}
 	}
-	c := &Cluster{t: t, dir: clusterDir(t), chroot: strings.TrimSuffix(o.chroot, "/"), config: o.config, perBroker: o.perBroker, disks: o.disks}
+	c := &Cluster{t: t, dir: clusterDir(t), chroot: strings.TrimSuffix(o.chroot, "/"), config: o.config, perBroker: o.perBroker, disks: o.disks,
+		extraListeners: o.listeners}
 	t.Cleanup(c.shutdown)
 
 	f, err := os.Create(filepath.Join(c.dir, "clients.log"))
@@ -180,6 +198,9 @@ func NewCluster(t testing.TB, opts ...Option) *Cluster {
 		}
 	}
 	c.waitZooKeeper(t)
+	for _, f := range o.before {
+		f(c)
+	}
 
 	c.size = o.brokers
 	for id := 1; id <= o.brokers; id++ {
