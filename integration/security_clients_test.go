@@ -1,9 +1,11 @@
 package integration
 
 import (
+	"context"
 	"crypto/x509/pkix"
 	"encoding/json"
 	"fmt"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -109,4 +111,17 @@ func TestTLSOtherClients(t *testing.T) {
 		})
 		checkPythonRoundTrip(t, res, 100, "pk-%d", "kafka-python value %d")
 	})
+}
+
+// runToolErr runs a command that is expected to fail, within a minute, and returns its
+// combined output and error.
+func runToolErr(t *testing.T, name string, args ...string) (string, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, name, args...).CombinedOutput()
+	if ctx.Err() != nil {
+		t.Fatalf("%s %s: no result within a minute", name, strings.Join(args, " "))
+	}
+	return string(out), err
 }
