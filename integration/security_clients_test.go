@@ -125,3 +125,73 @@ func runToolErr(t *testing.T, name string, args ...string) (string, error) {
 	}
 	return string(out), err
 }
+
+// TestSASLOtherClients: kcat, confluent-kafka-python (librdkafka: SaslHandshake v1 and
+// SaslAuthenticate) and kafka-python (SaslHandshake v0 and raw tokens) with SCRAM-SHA-256,
+// SCRAM-SHA-512 and PLAIN: the right password in, a wrong one out.
+func TestSASLOtherClients(t *testing.T) {
+	c, ca := saslCluster(t)
+	b := c.Broker(1)
+	for _, sc := range saslCases {
+		for _, listener := range []string{"SASL_SSL", "SASL_PLAINTEXT"} {
+			addr := b.ListenerAddr(listener)
+			x := []string{"security.protocol=" + listener, "sasl.mechanisms=" + sc.mech, "sasl.username=" + sc.user}
+			confluent := map[string]any{"security.protocol": listener, "sasl.mechanisms": sc.mech, "sasl.username": sc.user}
+			kpython := map[string]any{"security_protocol": listener, "sasl_mechanism": sc.mech, "sasl_plain_username": sc.user}
+			if listener == "SASL_SSL" {
+				x = append(x, "ssl.ca.location="+ca.PEMPath)
+				confluent["ssl.ca.location"] = ca.PEMPath
+				kpython["ssl_cafile"] = ca.PEMPath
+			}
+			t.Run("kcat/"+listener+"/"+sc.mech, func(t *testing.T) {
+				topic := topicName(t, "sasl")
+				c.CreateTopic(t, topic, 1, 1, nil)
+				kcatRoundTrip(t, addr, topic, 30, append(x, "sasl.password="+sc.pass)...)
+				if listener != "SASL_SSL" {
+					return // the wrong password once per mechanism: librdkafka waits out -m for it
+				}
+				args := []string{"-b", addr, "-L", "-m", "4"}
+				for _, kv := range append(x, "sasl.password=wrong") {
+					args = append(args, "-X", kv)
+				}
+				out, err := runToolErr(t, "kcat", args...)
+				if err == nil || !strings.Contains(out, "Authentication failed during authentication due to invalid credentials with SASL mechanism "+sc.mech) &&
+					!strings.Contains(out, "Invalid username or password") {
+					t.Fatalf("kcat with a wrong password: %v\n%s", err, out)
+				}
+			})
+			t.Run("confluent-kafka-python/"+listener+"/"+sc.mech, func(t *testing.T) {
+				topic := topicName(t, "sasl")
+				c.CreateTopic(t, topic, 1, 1, nil)
+				good := withKey(confluent, "sasl.password", sc.pass)
+				checkPythonRoundTrip(t, runSecurePython(t, "confluent_secure.py", addr, topic, 50, good), 50, "ck-%d", "confluent value %d")
+				if listener != "SASL_SSL" {
+					return
+				}
+				res := runSecurePython(t, "confluent_secure.py", addr, topic, 1, withKey(confluent, "sasl.password", "wrong"))
+				if len(res.Acked) != 0 || !strings.Contains(strings.Join(res.Errors, "\n"), "Authentication failed") {
+					t.Fatalf("confluent-kafka with a wrong password: acked %v, errors %v", res.Acked, res.Errors)
+				}
+			})
+			t.Run("kafka-python/"+listener+"/"+sc.mech, func(t *testing.T) {
+				topic := topicName(t, "sasl")
+				c.CreateTopic(t, topic, 1, 1, nil)
+				good := withKey(kpython, "sasl_plain_password", sc.pass)
+				checkPythonRoundTrip(t, runSecurePython(t, "kafkapython_secure.py", addr, topic, 50, good), 50, "pk-%d", "kafka-python value %d")
+				res := runSecurePython(t, "kafkapython_secure.py", addr, topic, 1, withKey(kpython, "sasl_plain_password", "wrong"))
+				if len(res.Acked) != 0 || len(res.Errors) == 0 {
+					t.Fatalf("kafka-python with a wrong password: acked %v, errors %v", res.Acked, res.Errors)
+				}
+			})
+		}
+	}
+}
+
+// withKey copies m with k set to v.
+func withKey(m map[string]any, k string, v any) map[string]any {
+	out := map[string]any{k: v}
+	for kk, vv := range m {
+		out[kk] = vv
+	}
+	return out
+}

@@ -178,6 +178,7 @@ type scramServer struct {
 	gs2Header   string // "n,," or "n,a=<authzid>,"
 	firstBare   string // client-first-message-bare
 	serverFirst string
+	clientNonce string
 	fullNonce   string
 	cred        ScramCredential
 	known       bool // cred is the user's, not a stand-in
@@ -281,7 +282,7 @@ func (s *scramServer) clientFirst(msg string) (string, error) {
 		s.known = false
 		s.cred = s.standIn(user)
 	}
-	s.fullNonce = clientNonce + s.nonce()
+	s.clientNonce, s.fullNonce = clientNonce, clientNonce+s.nonce()
 	s.serverFirst = "r=" + s.fullNonce + ",s=" + base64.StdEncoding.EncodeToString(s.cred.Salt) + ",i=" + strconv.Itoa(s.cred.Iterations)
 	return s.serverFirst, nil
 }
@@ -308,7 +309,12 @@ func (s *scramServer) clientFinal(msg string) (string, error) {
 	if err != nil || string(cbind) != s.gs2Header {
 		return "", errors.New("invalid SCRAM client-final message: the channel binding is not the client-first gs2 header")
 	}
-	if subtle.ConstantTimeCompare([]byte(fields[1][2:]), []byte(s.fullNonce)) != 1 {
+	// RFC 5802 wants the final nonce to be the server-first one. librdkafka (kcat,
+	// confluent-kafka, up to at least 2.x) sends its own nonce in front of it once more, and
+	// Kafka 3.6 accepts that; so does klassik, and nothing else. The proof covers the whole
+	// exchange (AuthMessage), server nonce included, so a replay fails either way.
+	if n := fields[1][2:]; subtle.ConstantTimeCompare([]byte(n), []byte(s.fullNonce)) != 1 &&
+		subtle.ConstantTimeCompare([]byte(n), []byte(s.clientNonce+s.fullNonce)) != 1 {
 		return "", errors.New("invalid client nonce in the final client message")
 	}
 	proof, err := base64.StdEncoding.DecodeString(proofB64)

@@ -26,9 +26,10 @@ def on_error(err):
 producer = Producer(dict(security, **{"bootstrap.servers": bootstrap, "acks": "all", "linger.ms": 5,
                                       "message.timeout.ms": 30000, "error_cb": on_error}))
 try:
-    producer.list_topics(topic, timeout=15)
+    producer.list_topics(topic, timeout=5)
 except KafkaException as e:
     result["errors"].append("metadata: %s" % e)
+    producer.poll(1)  # serves error_cb, which has the authentication error's text
     print(json.dumps(result))
     sys.exit(0)
 
