@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -228,4 +229,199 @@ func TestSCRAMCredentialsTool(t *testing.T) {
 			t.Errorf("configs %v succeeded", tc.args)
 		}
 	}
+}
+
+// TestSASLBadInput: before authentication only ApiVersions, SaslHandshake and SaslAuthenticate
+// are read, each frame at most sasl.server.max.receive.size; a garbage token is answered
+// SASL_AUTHENTICATION_FAILED after connection.failed.authentication.delay.ms and the connection
+// closes; an oversized token and a frame that is no request close it at once; each with a log
+// line and counted; the broker serves on.
+func TestSASLBadInput(t *testing.T) {
+	c, _ := saslCluster(t, BrokerConfig("connection.failed.authentication.delay.ms", 500))
+	addr := c.Broker(1).ListenerAddr("SASL_PLAINTEXT")
+	dial := func() *RawConn {
+		r, err := DialRaw(addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { r.Close() })
+		return r
+	}
+	handshake := func(r *RawConn, mech string) {
+		hs := kmsg.NewPtrSASLHandshakeRequest()
+		hs.SetVersion(1)
+		hs.Mechanism = mech
+		resp, err := r.Request(hs, 10*time.Second)
+		if err != nil || resp.(*kmsg.SASLHandshakeResponse).ErrorCode != 0 {
+			t.Fatalf("SaslHandshake %s: %+v, %v", mech, resp, err)
+		}
+	}
+	authenticate := func(r *RawConn, token []byte) (kmsg.Response, error) {
+		a := kmsg.NewPtrSASLAuthenticateRequest()
+		a.SetVersion(2)
+		a.SASLAuthBytes = token
+		return r.Request(a, 10*time.Second)
+	}
+	closed := func(r *RawConn) {
+		t.Helper()
+		if _, err := r.Request(kmsg.NewPtrApiVersionsRequest(), 10*time.Second); err == nil || strings.Contains(err.Error(), "timeout") {
+			t.Fatalf("the connection is still open: %v", err)
+		}
+	}
+
+	// A garbage SCRAM token.
+	r := dial()
+	handshake(r, "SCRAM-SHA-256")
+	start := time.Now()
+	resp, err := authenticate(r, []byte("\xff\xfe not a client-first-message \x00"))
+	if err != nil {
+		t.Fatalf("garbage token: %v", err)
+	}
+	ar := resp.(*kmsg.SASLAuthenticateResponse)
+	if ar.ErrorCode != kerr.SaslAuthenticationFailed.Code || ar.ErrorMessage == nil ||
+		*ar.ErrorMessage != "Authentication failed during authentication due to invalid credentials with SASL mechanism SCRAM-SHA-256" {
+		t.Fatalf("garbage token answered %d %v", ar.ErrorCode, ar.ErrorMessage)
+	}
+	if d := time.Since(start); d < 500*time.Millisecond {
+		t.Errorf("the failure was answered after %v, before connection.failed.authentication.delay.ms", d)
+	}
+	closed(r)
+
+	// A token larger than sasl.server.max.receive.size (512 KiB).
+	r = dial()
+	handshake(r, "PLAIN")
+	if resp, err := authenticate(r, make([]byte, 600<<10)); err == nil {
+		t.Fatalf("an oversized token was answered: %+v", resp)
+	}
+
+	// Not a request at all, then a Produce before authenticating.
+	for _, req := range []kmsg.Request{kmsg.NewPtrMetadataRequest(), kmsg.NewPtrProduceRequest()} {
+		r = dial()
+		if resp, err := r.Request(req, 10*time.Second); err == nil {
+			t.Fatalf("%T before authentication answered %+v", req, resp)
+		}
+	}
+	c.eventually(10*time.Second, func() error {
+		log, _ := os.ReadFile(c.Broker(1).StderrPath())
+		for _, want := range []string{
+			"failed SASL authentication with mechanism SCRAM-SHA-256",
+			"a frame during SASL authentication is larger than sasl.server.max.receive.size",
+			"unexpected Kafka request of type Metadata during SASL handshake",
+			"unexpected Kafka request of type Produce during SASL handshake",
+		} {
+			if !strings.Contains(string(log), want) {
+				return fmt.Errorf("no broker log line with %q", want)
+			}
+		}
+		return nil
+	})
+	if n := metric(t, c, 1, `kafka_server_socket_server_metrics_failed_authentication_total\{listener="SASL_PLAINTEXT"\}`); n != 4 {
+		t.Errorf("failed authentications on SASL_PLAINTEXT = %d, want 4", n)
+	}
+	if err := c.Client(t).Ping(context.Background()); err != nil {
+		t.Fatalf("the broker stopped serving: %v", err)
+	}
+}
+
+// TestSASLReauthentication: KIP-368 with franz-go. With connections.max.reauth.ms on the
+// SASL_SSL listener, SaslAuthenticate tells the client its session's lifetime; the client
+// authenticates again on the same connections before the end and produces throughout.
+func TestSASLReauthentication(t *testing.T) {
+	c, ca := saslCluster(t, BrokerConfig("listener.name.sasl_ssl.connections.max.reauth.ms", 1500))
+	topic := topicName(t, "reauth")
+	c.CreateTopic(t, topic, 1, 1, nil)
+	cl := c.Client(t, append(saslOpts(c, ca, "SASL_SSL", "SCRAM-SHA-512", "alice", "alice-secret"), manual())...)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	before := metric(t, c, 1, `kafka_server_socket_server_metrics_successful_authentication_total\{listener="SASL_SSL"\}`)
+	end := time.Now().Add(6 * time.Second)
+	n := 0
+	for time.Now().Before(end) {
+		if err := cl.ProduceSync(ctx, &kgo.Record{Topic: topic, Partition: 0, Value: []byte(fmt.Sprint(n))}).FirstErr(); err != nil {
+			t.Fatalf("produce %d after %d: %v", n, n, err)
+		}
+		n++
+		time.Sleep(50 * time.Millisecond) // paces the producer across four session lifetimes
+	}
+	after := metric(t, c, 1, `kafka_server_socket_server_metrics_successful_authentication_total\{listener="SASL_SSL"\}`)
+	if after-before < 3 {
+		t.Errorf("%d authentications on SASL_SSL during 6 s of 1.5 s sessions, want at least 3 (re-authentication)", after-before)
+	}
+	consumeN(t, c, topic, 1, n, 30*time.Second)
+	log, _ := os.ReadFile(c.Broker(1).StderrPath())
+	if strings.Contains(string(log), "the SASL session expired") {
+		t.Error("a franz-go connection was closed for an expired session")
+	}
+	t.Logf("%d records produced; %d authentications", n, after-before)
+}
+
+// TestSASLSSLInterBroker: three brokers whose inter-broker listener is SASL_SSL with
+// SCRAM-SHA-512, the brokers' own user created with configs --zookeeper before they start (as
+// Kafka's docs do it): followers replicate, the controller sends LeaderAndIsr and
+// UpdateMetadata, and a leader's death is handled, all over authenticated TLS connections.
+func TestSASLSSLInterBroker(t *testing.T) {
+	dir := t.TempDir()
+	ca := NewTestCA(t, dir, "cluster-ca")
+	ks := ca.Issue(t, "brokers", pkix.Name{CommonName: "broker", OrganizationalUnit: []string{"brokers"}})
+	opts := append(chaosConfig(), Brokers(3),
+		BeforeBrokers(func(c *Cluster) {
+			runTool(t, 60*time.Second, "", klassikBin, "configs", "--zookeeper", c.ZKConnect(), "--alter",
+				"--add-config", "SCRAM-SHA-512=[password=admin-secret]", "--entity-type", "users", "--entity-name", "admin")
+			runTool(t, 60*time.Second, "", klassikBin, "configs", "--zookeeper", c.ZKConnect(), "--alter",
+				"--add-config", "SCRAM-SHA-512=[password=alice-secret]", "--entity-type", "users", "--entity-name", "alice")
+		}),
+		ExtraListeners("SASL_SSL"),
+		BrokerConfig("inter.broker.listener.name", "SASL_SSL"),
+		BrokerConfig("sasl.enabled.mechanisms", "SCRAM-SHA-512"),
+		BrokerConfig("sasl.mechanism.inter.broker.protocol", "SCRAM-SHA-512"),
+		BrokerConfig("listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config",
+			`org.apache.kafka.common.security.scram.ScramLoginModule required username="admin" password="admin-secret";`),
+		BrokerConfig("ssl.keystore.type", "PEM"),
+		BrokerConfig("ssl.keystore.location", ks.KeystorePath),
+		BrokerConfig("ssl.truststore.type", "PEM"),
+		BrokerConfig("ssl.truststore.location", ca.PEMPath),
+		BrokerConfig("metrics.listener", "127.0.0.1:0"),
+	)
+	c := NewCluster(t, opts...)
+	for _, b := range c.Brokers() {
+		log, _ := os.ReadFile(b.StderrPath())
+		if !regexp.MustCompile(`"listener":"SASL_SSL","protocol":"SASL_SSL","sasl_mechanism":"SCRAM-SHA-512",.*"message":"inter-broker connections"`).Match(log) {
+			t.Fatalf("broker %d does not use SASL_SSL with SCRAM-SHA-512 for inter-broker connections", b.ID)
+		}
+	}
+	topic := topicName(t, "interbroker")
+	c.CreateTopic(t, topic, 1, 3, map[string]*string{"min.insync.replicas": strp("2")})
+	waitFullISR(t, c, topic, 1)
+
+	var seeds []string
+	for _, b := range c.Brokers() {
+		seeds = append(seeds, b.ListenerAddr("SASL_SSL"))
+	}
+	secure := []kgo.Opt{kgo.SeedBrokers(seeds...), kgo.SASL(mechanism("SCRAM-SHA-512", "alice", "alice-secret")),
+		kgo.DialTLSConfig(&tls.Config{RootCAs: ca.Pool()})}
+	cl := c.Client(t, append(secure, manual(), kgo.RetryBackoffFn(func(int) time.Duration { return 50 * time.Millisecond }),
+		kgo.MetadataMinAge(100*time.Millisecond))...)
+	recs := makeRecords(500, 1)
+	produceAll(t, cl, topic, recs, time.Minute)
+	waitReplicasIdentical(t, c, topic, 0, time.Minute)
+
+	// Each broker took authenticated connections from the others (followers, controller).
+	for _, b := range c.Brokers() {
+		if n := metric(t, c, b.ID, `kafka_server_socket_server_metrics_successful_authentication_total\{listener="SASL_SSL"\}`); n < 1 {
+			t.Errorf("broker %d: no successful SASL_SSL authentication", b.ID)
+		}
+	}
+
+	leader := zkLeaderOf(t, c, topic, 0)
+	c.KillBroker(leader)
+	more := makeRecords(100, 1)
+	produceAll(t, cl, topic, more, time.Minute)
+	after, _ := c.ZKPartitionState(t, topic, 0)
+	if after.Leader == leader {
+		t.Fatalf("broker %d still leads after it was killed", leader)
+	}
+	c.StartBroker(leader)
+	waitFullISR(t, c, topic, 1)
+	got := consumeN(t, c, topic, 1, len(recs)+len(more), time.Minute, secure...)
+	checkRecords(t, append(recs, more...), got, 0)
 }
