@@ -186,7 +186,7 @@ func TestCredentialFormat(t *testing.T) {
 			t.Errorf("ParseCredential(%q) accepted", bad)
 		}
 	}
-	if _, err := ScramSHA512.NewCredential([]byte("x"), 100); err == nil || err.Error() != "Iterations 100 is less than the minimum 4096 required for SCRAM-SHA-512" {
+	if _, err := ScramSHA512.NewCredential([]byte("x"), 100); err == nil || err.Error() != "iterations 100 is less than the minimum 4096 required for SCRAM-SHA-512" {
 		t.Errorf("NewCredential with 100 iterations: %v", err)
 	}
 }

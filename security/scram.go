@@ -99,7 +99,7 @@ func (m *ScramMechanism) CredentialFromSaltedPassword(salt, salted []byte, itera
 // NewCredential makes a credential for password with a fresh random salt.
 func (m *ScramMechanism) NewCredential(password []byte, iterations int) (ScramCredential, error) {
 	if iterations < m.MinIterations {
-		return ScramCredential{}, fmt.Errorf("Iterations %d is less than the minimum %d required for %s", iterations, m.MinIterations, m.Name)
+		return ScramCredential{}, fmt.Errorf("iterations %d is less than the minimum %d required for %s", iterations, m.MinIterations, m.Name)
 	}
 	salt := make([]byte, 32)
 	if _, err := rand.Read(salt); err != nil {
