@@ -381,6 +381,9 @@ func TestSASLSSLInterBroker(t *testing.T) {
 		BrokerConfig("ssl.truststore.type", "PEM"),
 		BrokerConfig("ssl.truststore.location", ca.PEMPath),
 		BrokerConfig("metrics.listener", "127.0.0.1:0"),
+		// Sessions of 2 s: the brokers' own connections (wire.Client) must authenticate again
+		// on the way (KIP-368), or the others close them.
+		BrokerConfig("listener.name.sasl_ssl.connections.max.reauth.ms", 2000),
 	)
 	c := NewCluster(t, opts...)
 	for _, b := range c.Brokers() {
@@ -402,8 +405,18 @@ func TestSASLSSLInterBroker(t *testing.T) {
 	cl := c.Client(t, append(secure, manual(), kgo.RetryBackoffFn(func(int) time.Duration { return 50 * time.Millisecond }),
 		kgo.MetadataMinAge(100*time.Millisecond))...)
 	recs := makeRecords(500, 1)
-	produceAll(t, cl, topic, recs, time.Minute)
+	produceAll(t, cl, topic, recs[:250], time.Minute)
+	// Over three session lifetimes the followers keep fetching on their connections.
+	time.Sleep(6 * time.Second) // let the inter-broker sessions pass their lifetime, several times
+	produceAll(t, cl, topic, recs[250:], time.Minute)
 	waitReplicasIdentical(t, c, topic, 0, time.Minute)
+	waitFullISR(t, c, topic, 1)
+	for _, b := range c.Brokers() {
+		log, _ := os.ReadFile(b.StderrPath())
+		if strings.Contains(string(log), "the SASL session expired") {
+			t.Errorf("broker %d closed a connection whose session expired: a broker did not re-authenticate", b.ID)
+		}
+	}
 
 	// Each broker took authenticated connections from the others (followers, controller).
 	for _, b := range c.Brokers() {
