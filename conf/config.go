@@ -104,6 +104,11 @@ type Config struct {
 	QuotaWindowSizeSeconds  int // quota.window.size.seconds (1)
 	QuotaMaxTrackedEntities int // klassik.quota.max.tracked.entities (10000)
 
+	// Authorization (AclAuthorizer): ACLs live in ZooKeeper, these say how they apply.
+	AuthorizerClassName       string // authorizer.class.name ("": none; AuthorizerACL)
+	SuperUsers                string // super.users ("": none), "User:a;User:b"
+	AllowEveryoneIfNoACLFound bool   // allow.everyone.if.no.acl.found (false)
+
 	BrokerRack           string // broker.rack ("")
 	ReplicaSelectorClass string // replica.selector.class ("": the leader)
 

@@ -105,6 +105,10 @@ func TestDefaultsAreKafkas(t *testing.T) {
 		TransactionAbortTimedOutTransactionCleanupIntervalMs: 10000,
 		TransactionRemoveExpiredTransactionCleanupIntervalMs: 3600000,
 
+		AuthorizerClassName:       "",
+		SuperUsers:                "",
+		AllowEveryoneIfNoACLFound: false,
+
 		BrokerRack:              "",
 		QuotaWindowNum:          11,
 		QuotaWindowSizeSeconds:  1,
