@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/klassik/klassik/broker/authz"
 	"github.com/klassik/klassik/classroom/event"
 	"github.com/klassik/klassik/conf"
 	"github.com/klassik/klassik/coordinator/controller"
@@ -39,8 +40,9 @@ type Broker struct {
 	fetchers      *fetcherManager
 	alterDirs     *alterLogDirs // moves between log dirs (alter_log_dirs.go)
 	topicConfigs  *topicConfigStore
-	dyn           *dynamicConfig // dynamic broker configs (dynamic_config.go)
-	quotas        *quotaManagers // client quotas (quotas.go)
+	dyn           *dynamicConfig    // dynamic broker configs (dynamic_config.go)
+	quotas        *quotaManagers    // client quotas (quotas.go)
+	authz         *authz.Authorizer // nil without authorizer.class.name (authorize.go)
 	pids          *producerIDs
 	channel       *controllerChannel
 	probes        *controllerChannel              // Metadata questions to other brokers (topic_wait.go)
@@ -152,6 +154,9 @@ func (b *Broker) Start() (err error) {
 	}, newOffsetsLog(b), b.base)
 	b.txns = b.newTransactionCoordinator()
 	b.txnCompletion = b.groups.CompleteTxn
+	if err = b.startAuthorizer(); err != nil { // before the listeners: no request goes unchecked
+		return fmt.Errorf("starting the authorizer: %w", err)
+	}
 
 	if err = b.startListeners(); err != nil {
 		return err
