@@ -13,6 +13,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/klassik/klassik/broker/authz"
 	"github.com/klassik/klassik/classroom/event"
 	"github.com/klassik/klassik/wire"
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -38,6 +39,10 @@ func (b *Broker) checkControllerRequest(controllerEpoch int32, brokerEpoch int64
 func (b *Broker) handleLeaderAndIsr(_ context.Context, req *wire.Request) (kmsg.Response, error) {
 	r := req.Body.(*kmsg.LeaderAndISRRequest)
 	resp := r.ResponseKind().(*kmsg.LeaderAndISRResponse)
+	if !b.authorizeCluster(req, authz.OpClusterAction) { // a broker's request: ClusterAction
+		resp.ErrorCode = kerr.ClusterAuthorizationFailed.Code
+		return resp, nil
+	}
 	states := r.PartitionStates
 	topicIDs := map[string][16]byte{}
 	for _, ts := range r.TopicStates {

@@ -7,6 +7,7 @@ package broker
 import (
 	"context"
 
+	"github.com/klassik/klassik/broker/authz"
 	"github.com/klassik/klassik/wire"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -19,6 +20,10 @@ const epochDuringDelete = -2
 func (b *Broker) handleStopReplica(_ context.Context, req *wire.Request) (kmsg.Response, error) {
 	r := req.Body.(*kmsg.StopReplicaRequest)
 	resp := r.ResponseKind().(*kmsg.StopReplicaResponse)
+	if !b.authorizeCluster(req, authz.OpClusterAction) { // a broker's request: ClusterAction
+		resp.ErrorCode = kerr.ClusterAuthorizationFailed.Code
+		return resp, nil
+	}
 	if err := b.checkControllerRequest(r.ControllerEpoch, r.BrokerEpoch); err != nil {
 		resp.ErrorCode = errCode(err)
 		return resp, nil

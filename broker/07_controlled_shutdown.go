@@ -9,6 +9,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/klassik/klassik/broker/authz"
 	"github.com/klassik/klassik/coordinator/controller"
 	"github.com/klassik/klassik/wire"
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -20,6 +21,10 @@ func init() { register(7, 0, 3, (*Broker).handleControlledShutdown) }
 func (b *Broker) handleControlledShutdown(ctx context.Context, req *wire.Request) (kmsg.Response, error) {
 	r := req.Body.(*kmsg.ControlledShutdownRequest)
 	resp := r.ResponseKind().(*kmsg.ControlledShutdownResponse)
+	if !b.authorizeCluster(req, authz.OpClusterAction) { // a broker's request: ClusterAction
+		resp.ErrorCode = kerr.ClusterAuthorizationFailed.Code
+		return resp, nil
+	}
 	if !b.ctrl.IsActive() {
 		resp.ErrorCode = kerr.NotController.Code
 		return resp, nil

@@ -22,6 +22,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/klassik/klassik/broker/authz"
 	"github.com/klassik/klassik/logstore"
 	"github.com/klassik/klassik/wire"
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -33,6 +34,10 @@ func init() { register(35, 0, 4, (*Broker).handleDescribeLogDirs) }
 func (b *Broker) handleDescribeLogDirs(_ context.Context, req *wire.Request) (kmsg.Response, error) {
 	r := req.Body.(*kmsg.DescribeLogDirsRequest)
 	resp := r.ResponseKind().(*kmsg.DescribeLogDirsResponse)
+	if !b.authorizeCluster(req, authz.OpDescribe) {
+		resp.ErrorCode = kerr.ClusterAuthorizationFailed.Code // KafkaApis: no dirs at all
+		return resp, nil
+	}
 	var asked map[logstore.TopicPartition]bool
 	if r.Topics != nil {
 		asked = map[logstore.TopicPartition]bool{}

@@ -9,6 +9,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/klassik/klassik/broker/authz"
 	"github.com/klassik/klassik/wire"
 	"github.com/klassik/klassik/zkclient"
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -26,6 +27,9 @@ func (b *Broker) handleCreatePartitions(ctx context.Context, req *wire.Request) 
 		rt := kmsg.NewCreatePartitionsResponseTopic()
 		rt.Topic = t.Topic
 		err := func() error {
+			if !b.authorize(req, authz.OpAlter, authz.ResourceTopic, t.Topic) {
+				return errorf(kerr.TopicAuthorizationFailed, "The topic authorization is failed.")
+			}
 			cur, err := b.zk.TopicAssignment(t.Topic, false)
 			if err != nil {
 				return kerr.UnknownTopicOrPartition

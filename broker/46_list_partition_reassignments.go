@@ -11,6 +11,7 @@ import (
 	"slices"
 	"sort"
 
+	"github.com/klassik/klassik/broker/authz"
 	"github.com/klassik/klassik/coordinator/controller"
 	"github.com/klassik/klassik/wire"
 	"github.com/klassik/klassik/zkclient"
@@ -23,6 +24,11 @@ func init() { register(46, 0, 0, (*Broker).handleListPartitionReassignments) }
 func (b *Broker) handleListPartitionReassignments(ctx context.Context, req *wire.Request) (kmsg.Response, error) {
 	r := req.Body.(*kmsg.ListPartitionReassignmentsRequest)
 	resp := r.ResponseKind().(*kmsg.ListPartitionReassignmentsResponse)
+	if !b.authorizeCluster(req, authz.OpDescribe) {
+		err := errClusterAuthorization(req)
+		resp.ErrorCode, resp.ErrorMessage = errCode(err), errMessage(err)
+		return resp, nil
+	}
 	if !b.ctrl.IsActive() {
 		resp.ErrorCode = kerr.NotController.Code
 		return resp, nil

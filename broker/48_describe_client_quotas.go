@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/klassik/klassik/broker/authz"
 	"github.com/klassik/klassik/broker/quota"
 	"github.com/klassik/klassik/wire"
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -57,6 +58,10 @@ type describedQuota struct {
 func (b *Broker) handleDescribeClientQuotas(_ context.Context, req *wire.Request) (kmsg.Response, error) {
 	r := req.Body.(*kmsg.DescribeClientQuotasRequest)
 	resp := r.ResponseKind().(*kmsg.DescribeClientQuotasResponse)
+	if !b.authorizeCluster(req, authz.OpDescribeConfigs) {
+		resp.ErrorCode, resp.ErrorMessage = kerr.ClusterAuthorizationFailed.Code, strp("Cluster authorization failed.")
+		return resp, nil
+	}
 	entries, ips, err := b.describeClientQuotas(r)
 	if err != nil {
 		resp.ErrorCode, resp.ErrorMessage = errCode(err), errMessage(err)

@@ -18,6 +18,7 @@ import (
 	"math"
 	"strconv"
 
+	"github.com/klassik/klassik/broker/authz"
 	"github.com/klassik/klassik/broker/quota"
 	"github.com/klassik/klassik/wire"
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -45,6 +46,7 @@ var quotaConfigTypes = map[string]string{
 func (b *Broker) handleAlterClientQuotas(_ context.Context, req *wire.Request) (kmsg.Response, error) {
 	r := req.Body.(*kmsg.AlterClientQuotasRequest)
 	resp := r.ResponseKind().(*kmsg.AlterClientQuotasResponse)
+	allowed := b.authorizeCluster(req, authz.OpAlterConfigs) // KafkaApis: AlterConfigs on the cluster
 	for _, entry := range r.Entries {
 		re := kmsg.NewAlterClientQuotasResponseEntry()
 		for _, c := range entry.Entity {
@@ -52,7 +54,9 @@ func (b *Broker) handleAlterClientQuotas(_ context.Context, req *wire.Request) (
 			ent.Type, ent.Name = c.Type, c.Name
 			re.Entity = append(re.Entity, ent)
 		}
-		if err := b.alterClientQuota(entry, r.ValidateOnly); err != nil {
+		if !allowed {
+			re.ErrorCode, re.ErrorMessage = kerr.ClusterAuthorizationFailed.Code, strp("Cluster authorization failed.")
+		} else if err := b.alterClientQuota(entry, r.ValidateOnly); err != nil {
 			re.ErrorCode, re.ErrorMessage = errCode(err), errMessage(err)
 		}
 		resp.Entries = append(resp.Entries, re)

@@ -17,6 +17,7 @@ package broker
 import (
 	"context"
 
+	"github.com/klassik/klassik/broker/authz"
 	"github.com/klassik/klassik/wire"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -28,6 +29,11 @@ func (b *Broker) handleDescribeProducers(_ context.Context, req *wire.Request) (
 	r := req.Body.(*kmsg.DescribeProducersRequest)
 	resp := r.ResponseKind().(*kmsg.DescribeProducersResponse)
 	snap := b.meta.get()
+	names := make([]string, 0, len(r.Topics))
+	for _, rt := range r.Topics {
+		names = append(names, rt.Topic)
+	}
+	readable := b.authorizedNames(req, authz.OpRead, authz.ResourceTopic, names) // KafkaApis: Read on the topic
 	for _, rt := range r.Topics {
 		st := kmsg.NewDescribeProducersResponseTopic()
 		st.Topic = rt.Topic
@@ -39,6 +45,8 @@ func (b *Broker) handleDescribeProducers(_ context.Context, req *wire.Request) (
 			_, known := snap.partition(rt.Topic, part)
 			p := b.rm.get(tp)
 			switch {
+			case !readable[rt.Topic]:
+				sp.ErrorCode = kerr.TopicAuthorizationFailed.Code
 			case !known && p == nil:
 				sp.ErrorCode = kerr.UnknownTopicOrPartition.Code
 			case p == nil && b.rm.isOffline(tp):

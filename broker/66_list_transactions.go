@@ -7,6 +7,7 @@ package broker
 import (
 	"context"
 
+	"github.com/klassik/klassik/broker/authz"
 	"github.com/klassik/klassik/wire"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
@@ -17,5 +18,14 @@ func (b *Broker) handleListTransactions(_ context.Context, req *wire.Request) (k
 	r := req.Body.(*kmsg.ListTransactionsRequest)
 	resp := b.txns.List(r.StateFilters, r.ProducerIDFilters)
 	resp.Version = r.Version
+	if b.authz != nil { // KafkaApis: only the ids the client may describe
+		kept := resp.TransactionStates[:0]
+		for _, st := range resp.TransactionStates {
+			if b.authorize(req, authz.OpDescribe, authz.ResourceTransactionalID, st.TransactionalID) {
+				kept = append(kept, st)
+			}
+		}
+		resp.TransactionStates = kept
+	}
 	return resp, nil
 }

@@ -113,3 +113,21 @@ func (b *Broker) authorizedOperations(req *wire.Request, t authz.ResourceType, n
 func errClusterAuthorization(req *wire.Request) error {
 	return errorf(kerr.ClusterAuthorizationFailed, "Request %s from %s is not authorized.", kmsg.NameForKey(req.Key), requester(req).Principal)
 }
+
+// authorizeConfigResource is the check of DescribeConfigs (op DescribeConfigs) and of
+// AlterConfigs and IncrementalAlterConfigs (op AlterConfigs): a broker's configs (and its
+// loggers', type 8) are the cluster's, a topic's are the topic's. Other resource types are
+// left to the handler to refuse.
+func (b *Broker) authorizeConfigResource(req *wire.Request, op authz.Operation, typ kmsg.ConfigResourceType, name string) error {
+	switch typ {
+	case kmsg.ConfigResourceTypeBroker, kmsg.ConfigResourceTypeBrokerLogger:
+		if !b.authorizeCluster(req, op) {
+			return errorf(kerr.ClusterAuthorizationFailed, "Cluster authorization failed.")
+		}
+	case kmsg.ConfigResourceTypeTopic:
+		if !b.authorize(req, op, authz.ResourceTopic, name) {
+			return errorf(kerr.TopicAuthorizationFailed, "Topic authorization failed.")
+		}
+	}
+	return nil
+}

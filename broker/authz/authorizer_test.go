@@ -152,8 +152,12 @@ func started(t *testing.T, cfg Config, s Store) (*Authorizer, *Follower) {
 func topic(name string) Pattern    { return Pattern{ResourceTopic, name, PatternLiteral} }
 func prefixed(name string) Pattern { return Pattern{ResourceTopic, name, PatternPrefixed} }
 
-func allow(principal, host string, op Operation) Entry { return Entry{principal, host, op, PermissionAllow} }
-func deny(principal, host string, op Operation) Entry  { return Entry{principal, host, op, PermissionDeny} }
+func allow(principal, host string, op Operation) Entry {
+	return Entry{principal, host, op, PermissionAllow}
+}
+func deny(principal, host string, op Operation) Entry {
+	return Entry{principal, host, op, PermissionDeny}
+}
 
 func mustCreate(t *testing.T, a *Authorizer, p Pattern, es ...Entry) {
 	t.Helper()
