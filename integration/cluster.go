@@ -78,6 +78,7 @@ type options struct {
 	config     []kv
 	perBroker  map[int32][]kv     // by broker id: BrokerConfigFor
 	disks      map[int32]diskSpec // by broker id: TmpfsLogDir
+	before     []func(c *Cluster) // BeforeBrokers
 }
 
 type kv struct {
@@ -106,6 +107,13 @@ func BrokerConfigFor(id int32, key string, value any) Option {
 		}
 		o.perBroker[id] = append(o.perBroker[id], kv{key, value})
 	}
+}
+
+// BeforeBrokers runs f once ZooKeeper is up and before any broker starts: to write znodes
+// the brokers must find at their first start (ACLs that let them talk to each other, as
+// kafka-acls.sh --authorizer-properties zookeeper.connect=... writes them in Kafka).
+func BeforeBrokers(f func(c *Cluster)) Option {
+	return func(o *options) { o.before = append(o.before, f) }
 }
 
 // Cluster is a ZooKeeper ensemble and klassik brokers, all on 127.0.0.1 with free ports.
@@ -180,6 +188,9 @@ func NewCluster(t testing.TB, opts ...Option) *Cluster {
 		}
 	}
 	c.waitZooKeeper(t)
+	for _, f := range o.before {
+		f(c)
+	}
 
 	c.size = o.brokers
 	for id := 1; id <= o.brokers; id++ {
