@@ -154,6 +154,10 @@ func runAcls(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		default:
 			err = a.list()
 		}
+		var ue usageError
+		if errors.As(err, &ue) {
+			return err // printUsageAndExit
+		}
 		if err != nil {
 			// AclCommand.main: "Error while executing ACL command: ..." and exit 1.
 			fmt.Fprintf(stdout, "Error while executing ACL command: %v\n", err)
