@@ -96,10 +96,6 @@ func saslMechanism(props map[string]string) (sasl.Mechanism, error) {
 	if mech == "" {
 		mech = "GSSAPI" // Kafka's default
 	}
-	module, opts, err := parseJaasConfig(props["sasl.jaas.config"])
-	if err != nil {
-		return nil, err
-	}
 	want := map[string]string{
 		"PLAIN":         "org.apache.kafka.common.security.plain.PlainLoginModule",
 		"SCRAM-SHA-256": "org.apache.kafka.common.security.scram.ScramLoginModule",
@@ -107,6 +103,10 @@ func saslMechanism(props map[string]string) (sasl.Mechanism, error) {
 	}[mech]
 	if want == "" {
 		return nil, fmt.Errorf("sasl.mechanism %s is not supported by klassik: use PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512", mech)
+	}
+	module, opts, err := parseJaasConfig(props["sasl.jaas.config"])
+	if err != nil {
+		return nil, err
 	}
 	if module != want {
 		return nil, fmt.Errorf("sasl.jaas.config names login module %s, but sasl.mechanism %s needs %s", module, mech, want)
