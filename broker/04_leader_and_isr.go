@@ -6,6 +6,9 @@ package broker
 // for an older registration of this broker with STALE_BROKER_EPOCH (KIP-380); a partition
 // state with an older leader epoch than the one applied is ignored with STALE_CONTROLLER_EPOCH
 // for that partition, as Kafka does.
+//
+// With an authorizer it needs ClusterAction on the cluster, as every request of the
+// controller.
 
 import (
 	"context"

@@ -3,6 +3,9 @@ package broker
 // StopReplica, key 5, versions 0-4: the controller tells this broker to stop replicating
 // partitions, and with delete set to remove their data (topic deletion). From v3 each
 // partition carries a leader epoch; -2 (EpochDuringDelete) always applies.
+//
+// With an authorizer it needs ClusterAction on the cluster, as every request of the
+// controller.
 
 import (
 	"context"

@@ -3,6 +3,9 @@ package broker
 // UpdateMetadata, key 6, versions 0-8: the controller's picture of the cluster (live brokers
 // with their endpoints, and every partition's leader, epoch, ISR and replicas). It is the only
 // writer of the metadata cache, so Metadata answers the same on every broker.
+//
+// With an authorizer it needs ClusterAction on the cluster, as every request of the
+// controller.
 
 import (
 	"context"

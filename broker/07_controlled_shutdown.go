@@ -3,6 +3,8 @@ package broker
 // ControlledShutdown, key 7, versions 0-3: a broker about to stop asks the controller to move
 // its leaderships away first (KIP-380 adds the broker epoch in v2). Only the active controller
 // answers; others say NOT_CONTROLLER. The shutting-down side is Broker.controlledShutdown.
+//
+// With an authorizer it needs ClusterAction on the cluster: brokers send it.
 
 import (
 	"context"

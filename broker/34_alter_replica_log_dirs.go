@@ -22,6 +22,9 @@ package broker
 //
 // klassik has no authorizer, so Kafka's ALTER on CLUSTER check
 // (CLUSTER_AUTHORIZATION_FAILED) is not made.
+//
+// With an authorizer it needs Alter on the cluster (else CLUSTER_AUTHORIZATION_FAILED for
+// every partition).
 
 import (
 	"context"

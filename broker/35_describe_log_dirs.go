@@ -15,6 +15,9 @@ package broker
 // one of them, a new one in the dir holding the fewest partitions (LogManager.nextLogDirs,
 // future replicas counted), a dir that fails goes offline alone while the others keep
 // serving, and AlterReplicaLogDirs moves a replica from one to another.
+//
+// With an authorizer it needs Describe on the cluster (else CLUSTER_AUTHORIZATION_FAILED and
+// no dirs).
 
 import (
 	"context"

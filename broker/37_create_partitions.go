@@ -4,6 +4,8 @@ package broker
 // Kafka's rack-unaware assignment for the new partitions or a manual one, validate-only too.
 // The new assignment is written to /brokers/topics/<t>; the controller creates the partitions,
 // and the answer waits until every live broker's metadata shows their leaders (topic_wait.go).
+//
+// With an authorizer each topic needs Alter.
 
 import (
 	"context"

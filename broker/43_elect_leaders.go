@@ -3,6 +3,8 @@ package broker
 // ElectLeaders, key 43, versions 0-2 (KIP-460): a preferred (0) or unclean (1) leader
 // election, run by the active controller. A broker that is not the controller answers
 // NOT_CONTROLLER so the client finds it through Metadata.
+//
+// With an authorizer it needs Alter on the cluster.
 
 import (
 	"context"

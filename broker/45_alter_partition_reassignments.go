@@ -6,6 +6,8 @@ package broker
 // Kafka's does; clients (kadm, kafka-reassign-partitions.sh) then find the controller through
 // Metadata. The response comes when every partition's reassignment has started (or
 // completed at once), not when the data has moved: ListPartitionReassignments follows it.
+//
+// With an authorizer it needs Alter on the cluster.
 
 import (
 	"context"

@@ -4,6 +4,8 @@ package broker
 // with their full replica set and the replicas being added and removed, from the active
 // controller (all of them when the request names no topics). A broker that is not the
 // controller answers NOT_CONTROLLER, as Kafka's ZK-mode KafkaApis does.
+//
+// With an authorizer it needs Describe on the cluster.
 
 import (
 	"context"

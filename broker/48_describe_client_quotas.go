@@ -7,6 +7,8 @@ package broker
 // (2); with strict, an entity that has a type the filter does not name is left out. A filter
 // error (a type given twice, an unknown type, ip with user or client-id) fails the whole
 // request with Kafka's error and message.
+//
+// With an authorizer it needs DescribeConfigs on the cluster.
 
 import (
 	"context"

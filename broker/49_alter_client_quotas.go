@@ -12,6 +12,8 @@ package broker
 // klassik refuses what it would not enforce: IP entities (connection_creation_rate, KIP-612)
 // and controller_mutation_rate (KIP-599); and, beyond Kafka, a quota that is not a positive
 // number (0 would mute a client for good).
+//
+// With an authorizer it needs AlterConfigs on the cluster.
 
 import (
 	"context"

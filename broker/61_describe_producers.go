@@ -13,6 +13,8 @@ package broker
 // NOT_LEADER_OR_FOLLOWER when the metadata cache knows it, UNKNOWN_TOPIC_OR_PARTITION when
 // not; a replica in a failed log dir is KAFKA_STORAGE_ERROR. klassik has no authorizer, so
 // TOPIC_AUTHORIZATION_FAILED is never answered.
+//
+// With an authorizer each topic needs Read.
 
 import (
 	"context"

@@ -2,6 +2,9 @@ package broker
 
 // DescribeTransactions, key 65, version 0 (KIP-664): the state of transactional ids this broker
 // coordinates, for kafka-transactions.sh describe (klassik transactions describe).
+//
+// With an authorizer each transactional id needs Describe, and only the partitions of topics
+// the client may describe are shown.
 
 import (
 	"context"

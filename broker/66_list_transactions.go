@@ -3,6 +3,8 @@ package broker
 // ListTransactions, key 66, version 0 (KIP-664): the transactional ids this broker coordinates,
 // filtered by state and producer id, for kafka-transactions.sh list (klassik transactions
 // list asks every broker).
+//
+// With an authorizer only the transactional ids the client may describe are listed.
 
 import (
 	"context"

@@ -187,7 +187,7 @@ func (c *Client) CreateAcls(r AclResource, entries []AclEntry) (bool, error) {
 		return false, err
 	}
 	data := encodeAcls(entries)
-	if err := checkZnodeData(p, data); err != nil {
+	if err := checkAclsSize(p, data, len(entries)); err != nil {
 		return false, err
 	}
 	_, err = c.createRecursive(p, data, 0)
@@ -208,7 +208,7 @@ func (c *Client) SetAcls(r AclResource, entries []AclEntry, version int32) (bool
 		return false, -1, fmt.Errorf("zkclient: invalid version %d for a conditional update of %s", version, p)
 	}
 	data := encodeAcls(entries)
-	if err := checkZnodeData(p, data); err != nil {
+	if err := checkAclsSize(p, data, len(entries)); err != nil {
 		return false, -1, err
 	}
 	stat, err := c.conn.Set(c.p(p), data, version)
@@ -219,6 +219,14 @@ func (c *Client) SetAcls(r AclResource, entries []AclEntry, version int32) (bool
 		return false, -1, zkErr("set", p, err)
 	}
 	return true, stat.Version, nil
+}
+
+// checkAclsSize refuses a resource's ACLs that ZooKeeper would not store, naming the limit.
+func checkAclsSize(p string, data []byte, n int) error {
+	if err := checkZnodeData(p, data); err != nil {
+		return fmt.Errorf("%w: the %d ACLs of one resource pattern must fit one znode (ZooKeeper's jute.maxbuffer)", err, n)
+	}
+	return nil
 }
 
 // DeleteAcls removes the resource's znode if it still has version (conditionalDelete): true
