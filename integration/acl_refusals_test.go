@@ -58,7 +58,9 @@ func TestACLRefusals(t *testing.T) {
 			t.Partitions = append(t.Partitions, p)
 			r.Topics = append(r.Topics, t)
 			return req(4, r)
-		}, func(r kmsg.Response) int16 { return r.(*kmsg.OffsetForLeaderEpochResponse).Topics[0].Partitions[0].ErrorCode }, kerr.TopicAuthorizationFailed},
+		}, func(r kmsg.Response) int16 {
+			return r.(*kmsg.OffsetForLeaderEpochResponse).Topics[0].Partitions[0].ErrorCode
+		}, kerr.TopicAuthorizationFailed},
 		{"CreatePartitions: Alter on the topic", func() kmsg.Request {
 			r := kmsg.NewPtrCreatePartitionsRequest()
 			t := kmsg.NewCreatePartitionsRequestTopic()
@@ -72,7 +74,9 @@ func TestACLRefusals(t *testing.T) {
 			t.Topic, t.Partitions = topic, []int32{0}
 			r.Topics = append(r.Topics, t)
 			return req(0, r)
-		}, func(r kmsg.Response) int16 { return r.(*kmsg.DescribeProducersResponse).Topics[0].Partitions[0].ErrorCode }, kerr.TopicAuthorizationFailed},
+		}, func(r kmsg.Response) int16 {
+			return r.(*kmsg.DescribeProducersResponse).Topics[0].Partitions[0].ErrorCode
+		}, kerr.TopicAuthorizationFailed},
 		{"Fetch of a follower: ClusterAction", func() kmsg.Request {
 			r := kmsg.NewPtrFetchRequest()
 			r.ReplicaID, r.MaxBytes = 2, 1<<20
@@ -103,7 +107,9 @@ func TestACLRefusals(t *testing.T) {
 			d.Topics = append(d.Topics, dt)
 			r.Dirs = append(r.Dirs, d)
 			return req(2, r)
-		}, func(r kmsg.Response) int16 { return r.(*kmsg.AlterReplicaLogDirsResponse).Topics[0].Partitions[0].ErrorCode }, kerr.ClusterAuthorizationFailed},
+		}, func(r kmsg.Response) int16 {
+			return r.(*kmsg.AlterReplicaLogDirsResponse).Topics[0].Partitions[0].ErrorCode
+		}, kerr.ClusterAuthorizationFailed},
 		{"ListPartitionReassignments: Describe on the cluster", func() kmsg.Request {
 			r := kmsg.NewPtrListPartitionReassignmentsRequest()
 			r.TimeoutMillis = 5000
@@ -159,7 +165,9 @@ func TestACLRefusals(t *testing.T) {
 			m.Topics = append(m.Topics, mt)
 			r.Markers = append(r.Markers, m)
 			return req(1, r)
-		}, func(r kmsg.Response) int16 { return r.(*kmsg.WriteTxnMarkersResponse).Markers[0].Topics[0].Partitions[0].ErrorCode }, kerr.ClusterAuthorizationFailed},
+		}, func(r kmsg.Response) int16 {
+			return r.(*kmsg.WriteTxnMarkersResponse).Markers[0].Topics[0].Partitions[0].ErrorCode
+		}, kerr.ClusterAuthorizationFailed},
 		{"AddPartitionsToTxn v4 (brokers): ClusterAction", func() kmsg.Request {
 			r := kmsg.NewPtrAddPartitionsToTxnRequest()
 			tx := kmsg.NewAddPartitionsToTxnRequestTransaction()
@@ -174,7 +182,9 @@ func TestACLRefusals(t *testing.T) {
 			rt.Topic, rt.Partitions = topic, []int32{0}
 			r.Topics = append(r.Topics, rt)
 			return req(3, r)
-		}, func(r kmsg.Response) int16 { return r.(*kmsg.AddPartitionsToTxnResponse).Topics[0].Partitions[0].ErrorCode }, kerr.TransactionalIDAuthorizationFailed},
+		}, func(r kmsg.Response) int16 {
+			return r.(*kmsg.AddPartitionsToTxnResponse).Topics[0].Partitions[0].ErrorCode
+		}, kerr.TransactionalIDAuthorizationFailed},
 		{"AddOffsetsToTxn: Write on the transactional id", func() kmsg.Request {
 			r := kmsg.NewPtrAddOffsetsToTxnRequest()
 			r.TransactionalID, r.ProducerID, r.Group = txn, 1<<40, group
@@ -194,12 +204,16 @@ func TestACLRefusals(t *testing.T) {
 			rt.Partitions = append(rt.Partitions, rp)
 			r.Topics = append(r.Topics, rt)
 			return req(3, r)
-		}, func(r kmsg.Response) int16 { return r.(*kmsg.TxnOffsetCommitResponse).Topics[0].Partitions[0].ErrorCode }, kerr.TransactionalIDAuthorizationFailed},
+		}, func(r kmsg.Response) int16 {
+			return r.(*kmsg.TxnOffsetCommitResponse).Topics[0].Partitions[0].ErrorCode
+		}, kerr.TransactionalIDAuthorizationFailed},
 		{"DescribeTransactions: Describe on the transactional id", func() kmsg.Request {
 			r := kmsg.NewPtrDescribeTransactionsRequest()
 			r.TransactionalIDs = []string{txn}
 			return req(0, r)
-		}, func(r kmsg.Response) int16 { return r.(*kmsg.DescribeTransactionsResponse).TransactionStates[0].ErrorCode }, kerr.TransactionalIDAuthorizationFailed},
+		}, func(r kmsg.Response) int16 {
+			return r.(*kmsg.DescribeTransactionsResponse).TransactionStates[0].ErrorCode
+		}, kerr.TransactionalIDAuthorizationFailed},
 		{"Heartbeat: Read on the group", func() kmsg.Request {
 			r := kmsg.NewPtrHeartbeatRequest()
 			r.Group, r.Generation, r.MemberID = group, 1, "m"

@@ -46,6 +46,9 @@ const (
 	PatternPrefixed = "PREFIXED"
 )
 
+// ErrBadAcls: a resource's znode does not hold ACLs as Kafka writes them.
+var ErrBadAcls = errors.New("unreadable ACL znode")
+
 // AclResourceTypes are the resource types whose folders AclAuthorizer creates
 // (AclEntry.ResourceTypes), named as SecurityUtils.resourceTypeName names them in paths.
 var AclResourceTypes = []string{"Topic", "Group", "Cluster", "TransactionalId", "DelegationToken", "User"}
@@ -174,7 +177,7 @@ func (c *Client) Acls(r AclResource) ([]AclEntry, int32, error) {
 	}
 	entries, err := decodeAcls(data)
 	if err != nil {
-		return nil, -1, fmt.Errorf("zkclient: %s: %w", p, err)
+		return nil, -1, fmt.Errorf("zkclient: %s: %w: %v", p, ErrBadAcls, err)
 	}
 	return entries, stat.Version, nil
 }

@@ -2,6 +2,7 @@ package authz
 
 import (
 	"errors"
+	"fmt"
 	"net"
 	"reflect"
 	"sort"
@@ -469,5 +470,43 @@ func TestParse(t *testing.T) {
 		if got := HostOf(tcp); got != want {
 			t.Errorf("HostOf(%s) = %s, want %s", addr, got, want)
 		}
+	}
+}
+
+// badStore answers one resource's znode as unreadable, as zkclient does for JSON Kafka would
+// not read.
+type badStore struct {
+	*memStore
+	bad    zkclient.AclResource
+	broken *bool
+}
+
+func (s badStore) Acls(r zkclient.AclResource) ([]zkclient.AclEntry, int32, error) {
+	if r == s.bad && *s.broken {
+		return nil, -1, fmt.Errorf("zkclient: /kafka-acl/Topic/x: %w", zkclient.ErrBadAcls)
+	}
+	return s.memStore.Acls(r)
+}
+
+// TestUnreadableNotification: a notification naming an unreadable znode is skipped, as
+// Kafka's listener skips it, and the cache keeps what it had; later notifications apply. (At
+// start an unreadable znode stops the broker, as Kafka's loadCache does.)
+func TestUnreadableNotification(t *testing.T) {
+	mem := newMemStore()
+	a1, _ := started(t, Config{}, mem)
+	mustCreate(t, a1, topic("x"), allow("User:alice", "*", OpRead))
+	broken := false
+	a2, f2 := started(t, Config{}, badStore{mem, toZk(topic("x")), &broken})
+	broken = true // read at start; unreadable once changed
+	mustCreate(t, a1, topic("x"), allow("User:bob", "*", OpRead))
+	mustCreate(t, a1, topic("y"), allow("User:bob", "*", OpRead))
+	if err := f2.process(); err != nil {
+		t.Fatalf("an unreadable znode stopped the notifications: %v", err)
+	}
+	if !can(a2, alice, OpRead, ResourceTopic, "x") || can(a2, bob, OpRead, ResourceTopic, "x") {
+		t.Error("the cache of the unreadable resource changed")
+	}
+	if !can(a2, bob, OpRead, ResourceTopic, "y") {
+		t.Error("the readable change after it was not applied")
 	}
 }

@@ -2,10 +2,12 @@ package authz
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/klassik/klassik/internal/backoff"
+	"github.com/klassik/klassik/zkclient"
 )
 
 // Loading the cache and following the change notifications (Kafka's AclAuthorizer.loadCache
@@ -157,7 +159,13 @@ func (f *Follower) process() error {
 		clear(f.pending)
 	}
 	for p := range f.pending {
-		if err := a.reload(p); err != nil {
+		err := a.reload(p)
+		if errors.Is(err, zkclient.ErrBadAcls) {
+			// Kafka logs it and keeps what it had: retrying would not make it readable.
+			a.log.Error().Err(err).Str("resource", p.String()).Msg("ignoring an ACL change: the znode is unreadable; the ACLs known before stay")
+			err = nil
+		}
+		if err != nil {
 			return err
 		}
 		delete(f.pending, p)
