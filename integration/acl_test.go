@@ -284,6 +284,36 @@ func TestACLAuthorizer(t *testing.T) {
 		}
 	})
 
+	t.Run("topic Create by Metadata: auto-creation", func(t *testing.T) {
+		name := topicName(t, "acl-auto")
+		changeACLs(t, c, true, acl{kmsg.ACLResourceTypeTopic, "acl-auto-", kmsg.ACLResourcePatternTypePrefixed, anonymous, clientHost,
+			kmsg.ACLOperationDescribe, kmsg.ACLPermissionTypeAllow})
+		autoCreate := func() int16 {
+			req := kmsg.NewPtrMetadataRequest()
+			req.SetVersion(12)
+			mt := kmsg.NewMetadataRequestTopic()
+			mt.Topic = kmsg.StringPtr(name)
+			req.Topics, req.AllowAutoTopicCreation = append(req.Topics, mt), true
+			resp, err := rawFrom(t, b1, clientHost).Request(req, 15*time.Second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return topicCode(resp.(*kmsg.MetadataResponse), name)
+		}
+		wantCode(t, "Metadata auto-creating without Create", autoCreate(), kerr.TopicAuthorizationFailed)
+		if code := topicCode(metadataFrom(t, b1, brokerHost, name), name); code != kerr.UnknownTopicOrPartition.Code {
+			t.Fatalf("the refused auto-creation created the topic: %v", kerr.ErrorForCode(code))
+		}
+		changeACLs(t, c, true, acl{kmsg.ACLResourceTypeTopic, "acl-auto-", kmsg.ACLResourcePatternTypePrefixed, anonymous, clientHost,
+			kmsg.ACLOperationCreate, kmsg.ACLPermissionTypeAllow})
+		eventually(t, 20*time.Second, func() error {
+			if code := autoCreate(); code != 0 {
+				return kerr.ErrorForCode(code)
+			}
+			return nil
+		})
+	})
+
 	t.Run("deny over allow, and host matching", func(t *testing.T) {
 		denied := topicName(t, "acl-denied")
 		c.CreateTopic(t, denied, 1, 2, nil)
