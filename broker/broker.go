@@ -39,8 +39,9 @@ type Broker struct {
 	fetchers      *fetcherManager
 	alterDirs     *alterLogDirs // moves between log dirs (alter_log_dirs.go)
 	topicConfigs  *topicConfigStore
-	dyn           *dynamicConfig // dynamic broker configs (dynamic_config.go)
-	quotas        *quotaManagers // client quotas (quotas.go)
+	dyn           *dynamicConfig    // dynamic broker configs (dynamic_config.go)
+	quotas        *quotaManagers    // client quotas (quotas.go)
+	replQuotas    replicationQuotas // replication throttles (replication_quota.go)
 	pids          *producerIDs
 	channel       *controllerChannel
 	probes        *controllerChannel              // Metadata questions to other brokers (topic_wait.go)
@@ -98,6 +99,7 @@ func New(cfg *conf.Config, logger zerolog.Logger) *Broker {
 	b.alterDirs = newAlterLogDirs(b)
 	b.channel = newControllerChannel(b, fmt.Sprintf("klassik-controller-%d", cfg.BrokerID))
 	b.fetchSessions = newFetchSessionCache(cfg.MaxIncrementalFetchSessionCacheSlots)
+	b.replQuotas = newReplicationQuotas(cfg)
 	b.probes = newControllerChannel(b, fmt.Sprintf("klassik-metadata-wait-%d", cfg.BrokerID))
 	return b
 }

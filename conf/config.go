@@ -104,6 +104,12 @@ type Config struct {
 	QuotaWindowSizeSeconds  int // quota.window.size.seconds (1)
 	QuotaMaxTrackedEntities int // klassik.quota.max.tracked.entities (10000)
 
+	// Replication quotas (ReplicationQuotaManagerConfig).
+	LeaderReplicationThrottledRate    int64 // leader.replication.throttled.rate (Long.MAX_VALUE)
+	FollowerReplicationThrottledRate  int64 // follower.replication.throttled.rate (Long.MAX_VALUE)
+	ReplicationQuotaWindowNum         int   // replication.quota.window.num (11)
+	ReplicationQuotaWindowSizeSeconds int   // replication.quota.window.size.seconds (1)
+
 	BrokerRack           string // broker.rack ("")
 	ReplicaSelectorClass string // replica.selector.class ("": the leader)
 
