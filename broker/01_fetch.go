@@ -33,6 +33,7 @@ import (
 	"context"
 	"errors"
 	"reflect"
+	"slices"
 	"time"
 
 	"github.com/klassik/klassik/broker/authz"
@@ -307,11 +308,14 @@ func (p *partition) fetchInto(sp *kmsg.FetchResponseTopicPartition, rp kmsg.Fetc
 		}
 	}
 	follower := replicaID >= 0
+	var throttled, throttledNow bool // leader.replication.throttled.replicas (replication_quota.go)
 	if follower {
 		if err := p.updateFollowerLocked(replicaID, rp.FetchOffset, nowMs); err != nil {
 			p.mu.Unlock()
 			return 0, nil, err
 		}
+		throttled = p.config.leaderThrottled.has(p.tp.partition)
+		throttledNow = throttled && !slices.Contains(p.isr, replicaID) && p.b.leaderQuotaExceeded(nowMs)
 	}
 	leo := p.log.LogEndOffset()
 	lso := p.log.LastStableOffset(p.hw)
@@ -342,7 +346,7 @@ func (p *partition) fetchInto(sp *kmsg.FetchResponseTopicPartition, rp kmsg.Fetc
 	if rp.FetchOffset < sp.LogStartOffset || rp.FetchOffset > leo {
 		return 0, nil, kerr.OffsetOutOfRange
 	}
-	if rp.FetchOffset >= limit || maxBytes <= 0 && !minOne {
+	if rp.FetchOffset >= limit || maxBytes <= 0 && !minOne || throttledNow {
 		return 0, ch, nil
 	}
 	data, err := p.log.Read(rp.FetchOffset, max(maxBytes, 0), limit, minOne)
@@ -384,6 +388,9 @@ func (p *partition) fetchInto(sp *kmsg.FetchResponseTopicPartition, rp kmsg.Fetc
 	sp.RecordBatches = data
 	if len(data) == 0 {
 		return 0, ch, nil
+	}
+	if throttled {
+		p.b.replQuotas.leader.Record(len(data), nowMs)
 	}
 	if readCommitted {
 		addAbortedTransactions(sp, p.log, rp.FetchOffset, data)

@@ -42,6 +42,7 @@ type Broker struct {
 	topicConfigs  *topicConfigStore
 	dyn           *dynamicConfig    // dynamic broker configs (dynamic_config.go)
 	quotas        *quotaManagers    // client quotas (quotas.go)
+	replQuotas    replicationQuotas // replication throttles (replication_quota.go)
 	authz         *authz.Authorizer // nil without authorizer.class.name (authorize.go)
 	pids          *producerIDs
 	channel       *controllerChannel
@@ -100,6 +101,7 @@ func New(cfg *conf.Config, logger zerolog.Logger) *Broker {
 	b.alterDirs = newAlterLogDirs(b)
 	b.channel = newControllerChannel(b, fmt.Sprintf("klassik-controller-%d", cfg.BrokerID))
 	b.fetchSessions = newFetchSessionCache(cfg.MaxIncrementalFetchSessionCacheSlots)
+	b.replQuotas = newReplicationQuotas(cfg)
 	b.probes = newControllerChannel(b, fmt.Sprintf("klassik-metadata-wait-%d", cfg.BrokerID))
 	return b
 }

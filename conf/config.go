@@ -104,6 +104,11 @@ type Config struct {
 	QuotaWindowSizeSeconds  int // quota.window.size.seconds (1)
 	QuotaMaxTrackedEntities int // klassik.quota.max.tracked.entities (10000)
 
+	// Replication quotas (ReplicationQuotaManagerConfig).
+	LeaderReplicationThrottledRate    int64 // leader.replication.throttled.rate (Long.MAX_VALUE)
+	FollowerReplicationThrottledRate  int64 // follower.replication.throttled.rate (Long.MAX_VALUE)
+	ReplicationQuotaWindowNum         int   // replication.quota.window.num (11)
+	ReplicationQuotaWindowSizeSeconds int   // replication.quota.window.size.seconds (1)
 	// Authorization (AclAuthorizer): ACLs live in ZooKeeper, these say how they apply.
 	AuthorizerClassName       string // authorizer.class.name ("": none; AuthorizerACL)
 	SuperUsers                string // super.users ("": none), "User:a;User:b"

@@ -114,6 +114,11 @@ func TestDefaultsAreKafkas(t *testing.T) {
 		QuotaWindowSizeSeconds:  1,
 		QuotaMaxTrackedEntities: 10000,
 
+		LeaderReplicationThrottledRate:    math.MaxInt64,
+		FollowerReplicationThrottledRate:  math.MaxInt64,
+		ReplicationQuotaWindowNum:         11,
+		ReplicationQuotaWindowSizeSeconds: 1,
+
 		MetricsListener: "",
 		FaultsEnable:    false,
 	}
