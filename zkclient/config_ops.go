@@ -161,4 +161,3 @@ func (c *Client) PurgeConfigChanges(maxAge time.Duration) error {
 	}
 	return nil
 }
-
