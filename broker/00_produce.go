@@ -12,7 +12,8 @@ package broker
 // transactional batch in a partition is verified with its transaction coordinator first
 // (KIP-890, txn_verification.go). The request's bytes count against the client's
 // producer_byte_rate (quotas.go); a throttled producer gets throttle_time_ms (v1+) and its
-// connection is muted for that long (KIP-219).
+// connection is muted for that long (KIP-219). With an authorizer: Write on each topic, and
+// on the transactional id for transactional batches (authorizeProduce).
 
 import (
 	"context"
@@ -21,6 +22,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/klassik/klassik/broker/authz"
 	"github.com/klassik/klassik/broker/quota"
 	"github.com/klassik/klassik/logstore"
 	"github.com/klassik/klassik/wire"
@@ -74,6 +76,7 @@ func (b *Broker) handleProduce(ctx context.Context, req *wire.Request) (kmsg.Res
 	now := time.Now().UnixMilli()
 	var waits []pendingAck
 	anyErr := false
+	txnDenied, writable := b.authorizeProduce(req, r)
 
 	for _, rt := range r.Topics {
 		st := kmsg.NewProduceResponseTopic()
@@ -83,6 +86,12 @@ func (b *Broker) handleProduce(ctx context.Context, req *wire.Request) (kmsg.Res
 			sp.Partition = rp.Partition
 			sp.BaseOffset = -1
 			err := func() error {
+				if txnDenied {
+					return kerr.TransactionalIDAuthorizationFailed
+				}
+				if writable != nil && !writable[rt.Topic] {
+					return kerr.TopicAuthorizationFailed
+				}
 				if r.TransactionID == nil && hasTransactionalBatch(rp.Records) {
 					return errorf(kerr.TransactionalIDAuthorizationFailed, "transactional records need a transactional id in the produce request")
 				}
@@ -167,6 +176,30 @@ func (b *Broker) handleProduce(ctx context.Context, req *wire.Request) (kmsg.Res
 		return nil, nil
 	}
 	return resp, nil
+}
+
+// authorizeProduce asks KafkaApis' questions of a Produce: a request carrying transactional
+// batches needs Write on its transactional id (else every partition is refused with
+// TRANSACTIONAL_ID_AUTHORIZATION_FAILED), and each topic needs Write (else
+// TOPIC_AUTHORIZATION_FAILED, before the topic's existence is looked at). Idempotent
+// producers need nothing more here: InitProducerId checked them. writable is nil without an
+// authorizer.
+func (b *Broker) authorizeProduce(req *wire.Request, r *kmsg.ProduceRequest) (txnDenied bool, writable map[string]bool) {
+	if b.authz == nil {
+		return false, nil
+	}
+	names := make([]string, 0, len(r.Topics))
+	txn := false
+	for _, rt := range r.Topics {
+		names = append(names, rt.Topic)
+		for _, rp := range rt.Partitions {
+			txn = txn || (req.Version >= 3 && hasTransactionalBatch(rp.Records))
+		}
+	}
+	if txn {
+		txnDenied = r.TransactionID == nil || !b.authorize(req, authz.OpWrite, authz.ResourceTransactionalID, *r.TransactionID)
+	}
+	return txnDenied, b.authorizedNames(req, authz.OpWrite, authz.ResourceTopic, names)
 }
 
 // awaitReplication waits until every partition's high watermark passes its appended batches

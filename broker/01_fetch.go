@@ -25,13 +25,18 @@ package broker
 // one window, its response bytes count against that quota, and a throttled consumer gets an
 // empty answer with throttle_time_ms (v1+) and a muted connection (KIP-219). Followers'
 // fetches are exempt.
+//
+// Authorization: a consumer needs Read on each topic, a follower ClusterAction on the
+// cluster (fetchAuthorizer).
 
 import (
 	"context"
 	"errors"
 	"reflect"
+	"slices"
 	"time"
 
+	"github.com/klassik/klassik/broker/authz"
 	"github.com/klassik/klassik/broker/quota"
 	"github.com/klassik/klassik/conf"
 	"github.com/klassik/klassik/logstore"
@@ -67,9 +72,10 @@ func (b *Broker) handleFetch(ctx context.Context, req *wire.Request) (kmsg.Respo
 		return refused, nil
 	}
 	eff := fc.request(r) // a session's fetch reads every partition the session holds
+	readable := b.fetchAuthorizer(req, replicaID >= 0)
 	deadline := now.Add(time.Duration(r.MaxWaitMillis) * time.Millisecond)
 	for {
-		resp, bytes, waitOn := b.fetchOnce(eff, replicaID)
+		resp, bytes, waitOn := b.fetchOnce(eff, replicaID, readable)
 		if bytes >= int(r.MinBytes) || r.MaxWaitMillis <= 0 || len(waitOn) == 0 {
 			return b.fetchRespond(req, rq, fc, resp, bytes), nil
 		}
@@ -78,7 +84,7 @@ func (b *Broker) handleFetch(ctx context.Context, req *wire.Request) (kmsg.Respo
 		woke := waitAny(ctx, waitOn, deadline)
 		rq.wait(time.Since(waitStart)) // purgatory is not handler time
 		if !woke {
-			resp, bytes, _ = b.fetchOnce(eff, replicaID)
+			resp, bytes, _ = b.fetchOnce(eff, replicaID, readable)
 			return b.fetchRespond(req, rq, fc, resp, bytes), nil
 		}
 	}
@@ -164,9 +170,33 @@ func waitAny(ctx context.Context, chans []<-chan struct{}, deadline time.Time) b
 	return chosen >= 2
 }
 
-// fetchOnce reads every requested partition once. It returns the response, the bytes it
-// holds, and the change channels to wait on when that is not enough yet.
-func (b *Broker) fetchOnce(r *kmsg.FetchRequest, replicaID int32) (*kmsg.FetchResponse, int, []<-chan struct{}) {
+// fetchAuthorizer answers, for a topic name, whether the request may read it
+// (KafkaApis.handleFetchRequest): a follower's fetch needs ClusterAction on the cluster for
+// every partition, a consumer's needs Read on each topic. Each name is asked once per
+// request, however often a long poll reads. Nil without an authorizer.
+func (b *Broker) fetchAuthorizer(req *wire.Request, follower bool) func(string) bool {
+	if b.authz == nil {
+		return nil
+	}
+	if follower {
+		ok := b.authorizeCluster(req, authz.OpClusterAction)
+		return func(string) bool { return ok }
+	}
+	asked := map[string]bool{}
+	return func(name string) bool {
+		ok, seen := asked[name]
+		if !seen {
+			ok = b.authorize(req, authz.OpRead, authz.ResourceTopic, name)
+			asked[name] = ok
+		}
+		return ok
+	}
+}
+
+// fetchOnce reads every requested partition once (readable, when set, says which topics the
+// request may read). It returns the response, the bytes it holds, and the change channels
+// to wait on when that is not enough yet.
+func (b *Broker) fetchOnce(r *kmsg.FetchRequest, replicaID int32, readable func(string) bool) (*kmsg.FetchResponse, int, []<-chan struct{}) {
 	resp := r.ResponseKind().(*kmsg.FetchResponse)
 	snap := b.meta.get()
 	budget := int(r.MaxBytes)
@@ -199,12 +229,17 @@ func (b *Broker) fetchOnce(r *kmsg.FetchRequest, replicaID int32) (*kmsg.FetchRe
 			sp.Partition = rp.Partition
 			sp.HighWatermark, sp.LastStableOffset, sp.LogStartOffset = -1, -1, -1
 			var p *partition
-			if name != "" {
+			denied := readable != nil && (replicaID >= 0 || name != "") && !readable(name)
+			if name != "" && !denied {
 				p = b.rm.get(topicPartition{name, rp.Partition})
 			}
 			switch {
+			case denied && replicaID >= 0: // a follower without ClusterAction: every partition
+				sp.ErrorCode = kerr.TopicAuthorizationFailed.Code
 			case name == "" && r.Version >= 13:
 				sp.ErrorCode = kerr.UnknownTopicID.Code
+			case denied:
+				sp.ErrorCode = kerr.TopicAuthorizationFailed.Code
 			case p == nil && b.rm.isOffline(topicPartition{name, rp.Partition}):
 				sp.ErrorCode = kerr.KafkaStorageError.Code
 			case p == nil:
@@ -273,11 +308,14 @@ func (p *partition) fetchInto(sp *kmsg.FetchResponseTopicPartition, rp kmsg.Fetc
 		}
 	}
 	follower := replicaID >= 0
+	var throttled, throttledNow bool // leader.replication.throttled.replicas (replication_quota.go)
 	if follower {
 		if err := p.updateFollowerLocked(replicaID, rp.FetchOffset, nowMs); err != nil {
 			p.mu.Unlock()
 			return 0, nil, err
 		}
+		throttled = p.config.leaderThrottled.has(p.tp.partition)
+		throttledNow = throttled && !slices.Contains(p.isr, replicaID) && p.b.leaderQuotaExceeded(nowMs)
 	}
 	leo := p.log.LogEndOffset()
 	lso := p.log.LastStableOffset(p.hw)
@@ -308,7 +346,7 @@ func (p *partition) fetchInto(sp *kmsg.FetchResponseTopicPartition, rp kmsg.Fetc
 	if rp.FetchOffset < sp.LogStartOffset || rp.FetchOffset > leo {
 		return 0, nil, kerr.OffsetOutOfRange
 	}
-	if rp.FetchOffset >= limit || maxBytes <= 0 && !minOne {
+	if rp.FetchOffset >= limit || maxBytes <= 0 && !minOne || throttledNow {
 		return 0, ch, nil
 	}
 	data, err := p.log.Read(rp.FetchOffset, max(maxBytes, 0), limit, minOne)
@@ -350,6 +388,9 @@ func (p *partition) fetchInto(sp *kmsg.FetchResponseTopicPartition, rp kmsg.Fetc
 	sp.RecordBatches = data
 	if len(data) == 0 {
 		return 0, ch, nil
+	}
+	if throttled {
+		p.b.replQuotas.leader.Record(len(data), nowMs)
 	}
 	if readCommitted {
 		addAbortedTransactions(sp, p.log, rp.FetchOffset, data)

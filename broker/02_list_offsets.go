@@ -4,11 +4,13 @@ package broker
 // isolation_level read_committed (v2+) the last stable offset), the record with the largest
 // timestamp (-3, KIP-734, v7+), earliest local (-4, KIP-405, v8+: the log start, as klassik
 // has no tiered storage) and the first offset at or after a timestamp. Leader epoch checks
-// from v4 (KIP-320); v0's old-style offset list is answered with a single offset.
+// from v4 (KIP-320); v0's old-style offset list is answered with a single offset. With an
+// authorizer, each topic needs Describe (else TOPIC_AUTHORIZATION_FAILED).
 
 import (
 	"context"
 
+	"github.com/klassik/klassik/broker/authz"
 	"github.com/klassik/klassik/wire"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -26,6 +28,11 @@ func (b *Broker) handleListOffsets(_ context.Context, req *wire.Request) (kmsg.R
 	r := req.Body.(*kmsg.ListOffsetsRequest)
 	resp := r.ResponseKind().(*kmsg.ListOffsetsResponse)
 	snap := b.meta.get()
+	names := make([]string, 0, len(r.Topics))
+	for _, rt := range r.Topics {
+		names = append(names, rt.Topic)
+	}
+	describable := b.authorizedNames(req, authz.OpDescribe, authz.ResourceTopic, names)
 	for _, rt := range r.Topics {
 		st := kmsg.NewListOffsetsResponseTopic()
 		st.Topic = rt.Topic
@@ -33,7 +40,10 @@ func (b *Broker) handleListOffsets(_ context.Context, req *wire.Request) (kmsg.R
 			sp := kmsg.NewListOffsetsResponseTopicPartition()
 			sp.Partition = rp.Partition
 			sp.Timestamp, sp.Offset, sp.LeaderEpoch = -1, -1, -1
-			err := b.listOffset(&sp, rt.Topic, rp, r.ReplicaID, r.IsolationLevel == 1, snap)
+			var err error = kerr.TopicAuthorizationFailed
+			if describable[rt.Topic] {
+				err = b.listOffset(&sp, rt.Topic, rp, r.ReplicaID, r.IsolationLevel == 1, snap)
+			}
 			sp.ErrorCode = errCode(err)
 			if r.Version == 0 && err == nil {
 				sp.OldStyleOffsets = []int64{sp.Offset}

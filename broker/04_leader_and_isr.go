@@ -6,6 +6,9 @@ package broker
 // for an older registration of this broker with STALE_BROKER_EPOCH (KIP-380); a partition
 // state with an older leader epoch than the one applied is ignored with STALE_CONTROLLER_EPOCH
 // for that partition, as Kafka does.
+//
+// With an authorizer it needs ClusterAction on the cluster, as every request of the
+// controller.
 
 import (
 	"context"
@@ -13,6 +16,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/klassik/klassik/broker/authz"
 	"github.com/klassik/klassik/classroom/event"
 	"github.com/klassik/klassik/wire"
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -38,6 +42,10 @@ func (b *Broker) checkControllerRequest(controllerEpoch int32, brokerEpoch int64
 func (b *Broker) handleLeaderAndIsr(_ context.Context, req *wire.Request) (kmsg.Response, error) {
 	r := req.Body.(*kmsg.LeaderAndISRRequest)
 	resp := r.ResponseKind().(*kmsg.LeaderAndISRResponse)
+	if !b.authorizeCluster(req, authz.OpClusterAction) { // a broker's request: ClusterAction
+		resp.ErrorCode = kerr.ClusterAuthorizationFailed.Code
+		return resp, nil
+	}
 	states := r.PartitionStates
 	topicIDs := map[string][16]byte{}
 	for _, ts := range r.TopicStates {

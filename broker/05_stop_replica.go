@@ -3,10 +3,14 @@ package broker
 // StopReplica, key 5, versions 0-4: the controller tells this broker to stop replicating
 // partitions, and with delete set to remove their data (topic deletion). From v3 each
 // partition carries a leader epoch; -2 (EpochDuringDelete) always applies.
+//
+// With an authorizer it needs ClusterAction on the cluster, as every request of the
+// controller.
 
 import (
 	"context"
 
+	"github.com/klassik/klassik/broker/authz"
 	"github.com/klassik/klassik/wire"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -19,6 +23,10 @@ const epochDuringDelete = -2
 func (b *Broker) handleStopReplica(_ context.Context, req *wire.Request) (kmsg.Response, error) {
 	r := req.Body.(*kmsg.StopReplicaRequest)
 	resp := r.ResponseKind().(*kmsg.StopReplicaResponse)
+	if !b.authorizeCluster(req, authz.OpClusterAction) { // a broker's request: ClusterAction
+		resp.ErrorCode = kerr.ClusterAuthorizationFailed.Code
+		return resp, nil
+	}
 	if err := b.checkControllerRequest(r.ControllerEpoch, r.BrokerEpoch); err != nil {
 		resp.ErrorCode = errCode(err)
 		return resp, nil

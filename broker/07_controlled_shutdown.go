@@ -3,12 +3,15 @@ package broker
 // ControlledShutdown, key 7, versions 0-3: a broker about to stop asks the controller to move
 // its leaderships away first (KIP-380 adds the broker epoch in v2). Only the active controller
 // answers; others say NOT_CONTROLLER. The shutting-down side is Broker.controlledShutdown.
+//
+// With an authorizer it needs ClusterAction on the cluster: brokers send it.
 
 import (
 	"context"
 	"errors"
 	"time"
 
+	"github.com/klassik/klassik/broker/authz"
 	"github.com/klassik/klassik/coordinator/controller"
 	"github.com/klassik/klassik/wire"
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -20,6 +23,10 @@ func init() { register(7, 0, 3, (*Broker).handleControlledShutdown) }
 func (b *Broker) handleControlledShutdown(ctx context.Context, req *wire.Request) (kmsg.Response, error) {
 	r := req.Body.(*kmsg.ControlledShutdownRequest)
 	resp := r.ResponseKind().(*kmsg.ControlledShutdownResponse)
+	if !b.authorizeCluster(req, authz.OpClusterAction) { // a broker's request: ClusterAction
+		resp.ErrorCode = kerr.ClusterAuthorizationFailed.Code
+		return resp, nil
+	}
 	if !b.ctrl.IsActive() {
 		resp.ErrorCode = kerr.NotController.Code
 		return resp, nil

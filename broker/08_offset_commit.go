@@ -8,11 +8,15 @@ package broker
 // stores nothing. Offset metadata longer than offset.metadata.max.bytes is the
 // coordinator's OFFSET_METADATA_TOO_LARGE.
 //
+// With an authorizer: Read on the group (else GROUP_AUTHORIZATION_FAILED on every partition)
+// and Read on each topic (else TOPIC_AUTHORIZATION_FAILED), checked first.
+//
 // Unlike Kafka, v0 commits go to the coordinator too, not to /consumers in ZooKeeper.
 
 import (
 	"context"
 
+	"github.com/klassik/klassik/broker/authz"
 	"github.com/klassik/klassik/coordinator/group"
 	"github.com/klassik/klassik/wire"
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -25,6 +29,16 @@ func (b *Broker) handleOffsetCommit(ctx context.Context, req *wire.Request) (kms
 	r := req.Body.(*kmsg.OffsetCommitRequest)
 	resp := r.ResponseKind().(*kmsg.OffsetCommitResponse)
 	snap := b.meta.get()
+	// KafkaApis: Read on the group for the whole request, then Read on each topic.
+	groupOK := b.authorize(req, authz.OpRead, authz.ResourceGroup, r.Group)
+	var readable map[string]bool
+	if b.authz != nil && groupOK {
+		names := make([]string, 0, len(r.Topics))
+		for _, t := range r.Topics {
+			names = append(names, t.Topic)
+		}
+		readable = b.authorizedNames(req, authz.OpRead, authz.ResourceTopic, names)
+	}
 
 	known := *r
 	known.Topics = nil
@@ -44,6 +58,14 @@ func (b *Broker) handleOffsetCommit(ctx context.Context, req *wire.Request) (kms
 		for j, p := range t.Partitions {
 			rps[j] = kmsg.NewOffsetCommitResponseTopicPartition()
 			rps[j].Partition = p.Partition
+			if !groupOK {
+				rps[j].ErrorCode = kerr.GroupAuthorizationFailed.Code
+				continue
+			}
+			if readable != nil && !readable[t.Topic] {
+				rps[j].ErrorCode = kerr.TopicAuthorizationFailed.Code
+				continue
+			}
 			if ct == nil {
 				rps[j].ErrorCode = kerr.UnknownTopicOrPartition.Code
 				continue

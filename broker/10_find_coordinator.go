@@ -5,11 +5,13 @@ package broker
 // on first use (compacted, offsets.topic.replication.factor replicas). v4 looks up several
 // keys at once (KIP-699). The coordinator of a transactional id (key type 1) is found the same
 // way in __transaction_state: abs(hashCode(id)) % transaction.state.log.num.partitions.
+// With an authorizer the key needs Describe (on the group or the transactional id).
 
 import (
 	"context"
 	"errors"
 
+	"github.com/klassik/klassik/broker/authz"
 	"github.com/klassik/klassik/wire"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -28,7 +30,10 @@ func (b *Broker) handleFindCoordinator(_ context.Context, req *wire.Request) (km
 		c := kmsg.NewFindCoordinatorResponseCoordinator()
 		c.Key = key
 		c.NodeID, c.Port = -1, -1
-		err := b.findCoordinator(&c, r.CoordinatorType, key, req.Conn.Listener)
+		err := b.authorizeCoordinatorKey(req, r.CoordinatorType, key)
+		if err == nil {
+			err = b.findCoordinator(&c, r.CoordinatorType, key, req.Conn.Listener)
+		}
 		c.ErrorCode = errCode(err)
 		if err != nil {
 			c.ErrorMessage = errMessage(err)
@@ -41,6 +46,18 @@ func (b *Broker) handleFindCoordinator(_ context.Context, req *wire.Request) (km
 		resp.Coordinators = nil
 	}
 	return resp, nil
+}
+
+// authorizeCoordinatorKey is KafkaApis.getCoordinator's check: Describe on the group, or on
+// the transactional id.
+func (b *Broker) authorizeCoordinatorKey(req *wire.Request, typ int8, key string) error {
+	switch {
+	case typ == 0 && !b.authorize(req, authz.OpDescribe, authz.ResourceGroup, key):
+		return kerr.GroupAuthorizationFailed
+	case typ == 1 && !b.authorize(req, authz.OpDescribe, authz.ResourceTransactionalID, key):
+		return kerr.TransactionalIDAuthorizationFailed
+	}
+	return nil
 }
 
 func (b *Broker) findCoordinator(c *kmsg.FindCoordinatorResponseCoordinator, typ int8, key, listener string) error {

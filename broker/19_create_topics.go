@@ -4,12 +4,15 @@ package broker
 // resulting partition count, replication factor and configs (v5+, KIP-525), topic ids (v7).
 // The topic is written to ZooKeeper; the answer waits, up to the request's timeout, until the
 // controller has elected leaders and every live broker's metadata shows them (topic_wait.go).
+// With an authorizer: Create on the cluster or on the topic (else TOPIC_AUTHORIZATION_FAILED),
+// and the configs are returned only with DescribeConfigs on the topic.
 
 import (
 	"context"
 	"strings"
 	"time"
 
+	"github.com/klassik/klassik/broker/authz"
 	"github.com/klassik/klassik/wire"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -26,6 +29,9 @@ func (b *Broker) handleCreateTopics(ctx context.Context, req *wire.Request) (kms
 		seen[t.Topic]++
 	}
 	created := map[string]int{}
+	// KafkaApis: Create on the cluster, else on each topic; the resulting configs are shown
+	// only with DescribeConfigs on the topic.
+	clusterCreate := b.authorizeQuiet(req, authz.OpCreate, authz.ResourceCluster, authz.ClusterName)
 	for _, t := range r.Topics {
 		rt := kmsg.NewCreateTopicsResponseTopic()
 		rt.Topic = t.Topic
@@ -36,6 +42,9 @@ func (b *Broker) handleCreateTopics(ctx context.Context, req *wire.Request) (kms
 			}
 			if !b.ctrlKnown() {
 				return kerr.NotController
+			}
+			if !clusterCreate && !b.authorize(req, authz.OpCreate, authz.ResourceTopic, t.Topic) {
+				return errorf(kerr.TopicAuthorizationFailed, "Authorization failed.")
 			}
 			spec := topicSpec{name: t.Topic, partitions: t.NumPartitions, replicationFactor: t.ReplicationFactor, configs: map[string]string{}}
 			if len(t.ReplicaAssignment) > 0 {
@@ -72,7 +81,11 @@ func (b *Broker) handleCreateTopics(ctx context.Context, req *wire.Request) (kms
 			rt.NumPartitions = int32(len(assignment))
 			rt.ReplicationFactor = int16(len(assignment[0]))
 			tc := newTopicConfig(b.brokerCfg(), spec.configs)
-			for i := range topicConfigDefs {
+			if !b.authorizeQuiet(req, authz.OpDescribeConfigs, authz.ResourceTopic, t.Topic) {
+				rt.ConfigErrorCode = kerr.TopicAuthorizationFailed.Code
+				tc = nil
+			}
+			for i := 0; tc != nil && i < len(topicConfigDefs); i++ {
 				e := describeTopicConfig(b.brokerCfg(), tc, &topicConfigDefs[i])
 				c := kmsg.NewCreateTopicsResponseTopicConfig()
 				c.Name, c.Value, c.Source = e.def.name, strp(e.value), int8(e.source)

@@ -4,13 +4,15 @@ package broker
 // the controller stops their replicas, deletes their data and removes them from ZooKeeper.
 // The answer waits, up to the timeout, until no live broker's metadata lists them
 // (topic_wait.go). Topic ids are accepted from v6 (KIP-516). delete.topic.enable=false refuses with
-// TOPIC_DELETION_DISABLED.
+// TOPIC_DELETION_DISABLED. With an authorizer each topic needs Delete (and, named by id,
+// Describe) before its existence is looked at.
 
 import (
 	"context"
 	"errors"
 	"time"
 
+	"github.com/klassik/klassik/broker/authz"
 	"github.com/klassik/klassik/wire"
 	"github.com/klassik/klassik/zkclient"
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -55,6 +57,13 @@ func (b *Broker) handleDeleteTopics(ctx context.Context, req *wire.Request) (kms
 			}
 			if !b.cfg.DeleteTopicEnable {
 				return errorf(kerr.TopicDeletionDisabled, "delete.topic.enable is false on this cluster")
+			}
+			if t.name == nil && !b.authorize(req, authz.OpDescribe, authz.ResourceTopic, name) {
+				rt.Topic = nil // asked by id: the name is not told to whoever may not describe it
+				return kerr.TopicAuthorizationFailed
+			}
+			if !b.authorize(req, authz.OpDelete, authz.ResourceTopic, name) {
+				return kerr.TopicAuthorizationFailed
 			}
 			top := snap.topics[name]
 			if top == nil {

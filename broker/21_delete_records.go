@@ -3,11 +3,13 @@ package broker
 // DeleteRecords, key 21, versions 0-2 (KIP-107): moves a partition's log start offset
 // forward, deleting whole segments below it; offset -1 means the high watermark. The leader
 // answers with its new low watermark at once; followers adopt it from the log start offset
-// in their next fetch response (Kafka waits for them in DelayedDeleteRecords).
+// in their next fetch response (Kafka waits for them in DelayedDeleteRecords). With an
+// authorizer each topic needs Delete.
 
 import (
 	"context"
 
+	"github.com/klassik/klassik/broker/authz"
 	"github.com/klassik/klassik/wire"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -19,6 +21,11 @@ func (b *Broker) handleDeleteRecords(_ context.Context, req *wire.Request) (kmsg
 	r := req.Body.(*kmsg.DeleteRecordsRequest)
 	resp := r.ResponseKind().(*kmsg.DeleteRecordsResponse)
 	snap := b.meta.get()
+	names := make([]string, 0, len(r.Topics))
+	for _, rt := range r.Topics {
+		names = append(names, rt.Topic)
+	}
+	deletable := b.authorizedNames(req, authz.OpDelete, authz.ResourceTopic, names)
 	for _, rt := range r.Topics {
 		st := kmsg.NewDeleteRecordsResponseTopic()
 		st.Topic = rt.Topic
@@ -27,6 +34,8 @@ func (b *Broker) handleDeleteRecords(_ context.Context, req *wire.Request) (kmsg
 			sp.Partition, sp.LowWatermark = rp.Partition, -1
 			p := b.rm.get(topicPartition{rt.Topic, rp.Partition})
 			switch {
+			case !deletable[rt.Topic]:
+				sp.ErrorCode = kerr.TopicAuthorizationFailed.Code
 			case p == nil:
 				sp.ErrorCode = kerr.UnknownTopicOrPartition.Code
 				if _, known := snap.partition(rt.Topic, rp.Partition); known {

@@ -5,10 +5,15 @@ package broker
 // /latest_producer_id_block) and epoch 0. A transactional producer asks the coordinator of its
 // transactional id (coordinator/transaction), which bumps the id's epoch and so fences any older
 // producer with the same id.
+//
+// With an authorizer: Write on the transactional id (else TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+// an idempotent producer needs IdempotentWrite on the cluster or, since Kafka 3.0 (KIP-679),
+// Write on some topic (else CLUSTER_AUTHORIZATION_FAILED).
 
 import (
 	"context"
 
+	"github.com/klassik/klassik/broker/authz"
 	"github.com/klassik/klassik/wire"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -20,6 +25,15 @@ func (b *Broker) handleInitProducerID(ctx context.Context, req *wire.Request) (k
 	r := req.Body.(*kmsg.InitProducerIDRequest)
 	resp := r.ResponseKind().(*kmsg.InitProducerIDResponse)
 	resp.ProducerID, resp.ProducerEpoch = -1, -1
+	if r.TransactionalID != nil && !b.authorize(req, authz.OpWrite, authz.ResourceTransactionalID, *r.TransactionalID) {
+		resp.ErrorCode = kerr.TransactionalIDAuthorizationFailed.Code
+		return resp, nil
+	}
+	if r.TransactionalID == nil && b.authz != nil && !b.authorizeQuiet(req, authz.OpIdempotentWrite, authz.ResourceCluster, authz.ClusterName) &&
+		!b.authz.AuthorizeByResourceType(requester(req), authz.OpWrite, authz.ResourceTopic) {
+		resp.ErrorCode = kerr.ClusterAuthorizationFailed.Code
+		return resp, nil
+	}
 	if r.TransactionalID != nil {
 		expectPID, expectEpoch := int64(-1), int16(-1)
 		if r.Version >= 3 {

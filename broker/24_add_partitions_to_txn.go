@@ -7,10 +7,15 @@ package broker
 // refusal by the coordinator (NOT_COORDINATOR, CONCURRENT_TRANSACTIONS, PRODUCER_FENCED, ...)
 // is every partition's error. In v4 a broker asks for several transactions at once, and with
 // verify_only only checks that the partitions are already in the transaction.
+//
+// With an authorizer: v4 needs ClusterAction on the cluster; older versions, from clients,
+// Write on the transactional id (else TRANSACTIONAL_ID_AUTHORIZATION_FAILED on every partition)
+// and on each topic (else TOPIC_AUTHORIZATION_FAILED, the others OPERATION_NOT_ATTEMPTED).
 
 import (
 	"context"
 
+	"github.com/klassik/klassik/broker/authz"
 	"github.com/klassik/klassik/coordinator/transaction"
 	"github.com/klassik/klassik/wire"
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -32,19 +37,29 @@ type txnAdd struct {
 func (b *Broker) handleAddPartitionsToTxn(ctx context.Context, req *wire.Request) (kmsg.Response, error) {
 	r := req.Body.(*kmsg.AddPartitionsToTxnRequest)
 	resp := r.ResponseKind().(*kmsg.AddPartitionsToTxnResponse)
+	if r.Version >= 4 && !b.authorizeCluster(req, authz.OpClusterAction) {
+		resp.ErrorCode = kerr.ClusterAuthorizationFailed.Code // v4 comes from brokers only
+		return resp, nil
+	}
 	if r.Version < 4 {
 		add := txnAdd{id: r.TransactionalID, pid: r.ProducerID, epoch: r.ProducerEpoch, topics: map[string][]int32{}}
 		for _, t := range r.Topics {
 			add.order = append(add.order, t.Topic)
 			add.topics[t.Topic] = append(add.topics[t.Topic], t.Partitions...)
 		}
-		results := b.addPartitionsToTxn(ctx, add, r.Version < 2)
+		var results map[transaction.TopicPartition]int16
+		if b.authorize(req, authz.OpWrite, authz.ResourceTransactionalID, r.TransactionalID) {
+			results = b.addPartitionsToTxn(ctx, add, r.Version < 2, b.txnWritable(req, add.order))
+		}
 		for _, topic := range add.order {
 			rt := kmsg.NewAddPartitionsToTxnResponseTopic()
 			rt.Topic = topic
 			for _, p := range add.topics[topic] {
 				rp := kmsg.NewAddPartitionsToTxnResponseTopicPartition()
 				rp.Partition, rp.ErrorCode = p, results[transaction.TopicPartition{Topic: topic, Partition: p}]
+				if results == nil {
+					rp.ErrorCode = kerr.TransactionalIDAuthorizationFailed.Code
+				}
 				rt.Partitions = append(rt.Partitions, rp)
 			}
 			resp.Topics = append(resp.Topics, rt)
@@ -57,7 +72,7 @@ func (b *Broker) handleAddPartitionsToTxn(ctx context.Context, req *wire.Request
 			add.order = append(add.order, t.Topic)
 			add.topics[t.Topic] = append(add.topics[t.Topic], t.Partitions...)
 		}
-		results := b.addPartitionsToTxn(ctx, add, false)
+		results := b.addPartitionsToTxn(ctx, add, false, nil)
 		rtx := kmsg.NewAddPartitionsToTxnResponseTransaction()
 		rtx.TransactionalID = tx.TransactionalID
 		for _, topic := range add.order {
@@ -75,9 +90,25 @@ func (b *Broker) handleAddPartitionsToTxn(ctx context.Context, req *wire.Request
 	return resp, nil
 }
 
-// addPartitionsToTxn checks the partitions, asks the coordinator, and returns each partition's
-// error code.
-func (b *Broker) addPartitionsToTxn(ctx context.Context, add txnAdd, oldClient bool) map[transaction.TopicPartition]int16 {
+// txnWritable is which of a client's topics it may add to its transaction: Write on the
+// topic, and never an internal topic (a client adds __consumer_offsets with AddOffsetsToTxn),
+// as KafkaApis filters them. Nil without an authorizer.
+func (b *Broker) txnWritable(req *wire.Request, topics []string) map[string]bool {
+	if b.authz == nil {
+		return nil
+	}
+	var names []string
+	for _, t := range topics {
+		if !isInternalTopic(t) {
+			names = append(names, t)
+		}
+	}
+	return b.authorizedNames(req, authz.OpWrite, authz.ResourceTopic, names)
+}
+
+// addPartitionsToTxn checks the partitions (writable, when set, names the topics the client
+// may write), asks the coordinator, and returns each partition's error code.
+func (b *Broker) addPartitionsToTxn(ctx context.Context, add txnAdd, oldClient bool, writable map[string]bool) map[transaction.TopicPartition]int16 {
 	out := map[transaction.TopicPartition]int16{}
 	snap := b.meta.get()
 	var tps []transaction.TopicPartition
@@ -86,6 +117,11 @@ func (b *Broker) addPartitionsToTxn(ctx context.Context, add txnAdd, oldClient b
 		for _, p := range add.topics[topic] {
 			tp := transaction.TopicPartition{Topic: topic, Partition: p}
 			tps = append(tps, tp)
+			if writable != nil && !writable[topic] {
+				out[tp] = kerr.TopicAuthorizationFailed.Code
+				unknown = true
+				continue
+			}
 			if _, ok := snap.partition(topic, p); !ok {
 				out[tp] = kerr.UnknownTopicOrPartition.Code
 				unknown = true

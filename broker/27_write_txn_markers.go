@@ -10,8 +10,8 @@ package broker
 // partition's, TRANSACTION_COORDINATOR_FENCED for a coordinator epoch older than the one that
 // wrote the producer's last marker there, KAFKA_STORAGE_ERROR.
 //
-// It is an inter-broker API: Kafka authorizes it with CLUSTER_ACTION on the cluster, which
-// klassik, without authorization, does not check. Clients never send it.
+// It is an inter-broker API: with an authorizer it needs ClusterAction on the cluster (else
+// every partition is CLUSTER_AUTHORIZATION_FAILED). Clients never send it.
 //
 // Once the markers of a producer are written to partitions of __consumer_offsets, the group
 // coordinator is told through Broker.txnCompletion, so it materializes or drops the
@@ -21,6 +21,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/klassik/klassik/broker/authz"
 	"github.com/klassik/klassik/record"
 	"github.com/klassik/klassik/wire"
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -43,6 +44,24 @@ type markerWait struct {
 func (b *Broker) handleWriteTxnMarkers(ctx context.Context, req *wire.Request) (kmsg.Response, error) {
 	r := req.Body.(*kmsg.WriteTxnMarkersRequest)
 	resp := r.ResponseKind().(*kmsg.WriteTxnMarkersResponse)
+	if !b.authorizeCluster(req, authz.OpClusterAction) {
+		for _, m := range r.Markers {
+			sm := kmsg.NewWriteTxnMarkersResponseMarker()
+			sm.ProducerID = m.ProducerID
+			for _, rt := range m.Topics {
+				st := kmsg.NewWriteTxnMarkersResponseMarkerTopic()
+				st.Topic = rt.Topic
+				for _, part := range rt.Partitions {
+					sp := kmsg.NewWriteTxnMarkersResponseMarkerTopicPartition()
+					sp.Partition, sp.ErrorCode = part, kerr.ClusterAuthorizationFailed.Code
+					st.Partitions = append(st.Partitions, sp)
+				}
+				sm.Topics = append(sm.Topics, st)
+			}
+			resp.Markers = append(resp.Markers, sm)
+		}
+		return resp, nil
+	}
 	snap := b.meta.get()
 	now := time.Now().UnixMilli()
 	var waits []markerWait

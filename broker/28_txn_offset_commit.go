@@ -16,10 +16,15 @@ package broker
 // __consumer_offsets (its append is checked as Kafka's AppendOrigin.COORDINATOR). Unlike
 // EndTxn or AddOffsetsToTxn, Kafka maps no PRODUCER_FENCED here: the coordinator of groups
 // never answers it.
+//
+// With an authorizer: Write on the transactional id (else TRANSACTIONAL_ID_AUTHORIZATION_FAILED),
+// Read on the group (else GROUP_AUTHORIZATION_FAILED), both for every partition, and Read on
+// each topic (else TOPIC_AUTHORIZATION_FAILED).
 
 import (
 	"context"
 
+	"github.com/klassik/klassik/broker/authz"
 	"github.com/klassik/klassik/coordinator/group"
 	"github.com/klassik/klassik/wire"
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -32,6 +37,22 @@ func (b *Broker) handleTxnOffsetCommit(ctx context.Context, req *wire.Request) (
 	r := req.Body.(*kmsg.TxnOffsetCommitRequest)
 	resp := r.ResponseKind().(*kmsg.TxnOffsetCommitResponse)
 	snap := b.meta.get()
+	// KafkaApis: Write on the transactional id, Read on the group, then Read on each topic.
+	var refuse int16
+	switch {
+	case !b.authorize(req, authz.OpWrite, authz.ResourceTransactionalID, r.TransactionalID):
+		refuse = kerr.TransactionalIDAuthorizationFailed.Code
+	case !b.authorize(req, authz.OpRead, authz.ResourceGroup, r.Group):
+		refuse = kerr.GroupAuthorizationFailed.Code
+	}
+	var readable map[string]bool
+	if b.authz != nil && refuse == 0 {
+		names := make([]string, 0, len(r.Topics))
+		for _, t := range r.Topics {
+			names = append(names, t.Topic)
+		}
+		readable = b.authorizedNames(req, authz.OpRead, authz.ResourceTopic, names)
+	}
 
 	known := *r
 	known.Topics = nil
@@ -51,6 +72,14 @@ func (b *Broker) handleTxnOffsetCommit(ctx context.Context, req *wire.Request) (
 		for j, p := range t.Partitions {
 			rps[j] = kmsg.NewTxnOffsetCommitResponseTopicPartition()
 			rps[j].Partition = p.Partition
+			if refuse != 0 {
+				rps[j].ErrorCode = refuse
+				continue
+			}
+			if readable != nil && !readable[t.Topic] {
+				rps[j].ErrorCode = kerr.TopicAuthorizationFailed.Code
+				continue
+			}
 			if ct == nil {
 				rps[j].ErrorCode = kerr.UnknownTopicOrPartition.Code
 				continue

@@ -5,13 +5,15 @@ package broker
 // synonyms: KIP-226) and this broker's own configuration, dynamic values included
 // (dynamic_config.go; resource name "" describes the cluster-wide dynamic defaults); v3+
 // answers each config's type and, on request, its documentation (KIP-569). Sources and
-// synonyms: topic_config_describe.go.
+// synonyms: topic_config_describe.go. With an authorizer: DescribeConfigs on the topic, or on
+// the cluster for a broker's configs.
 
 import (
 	"context"
 	"sort"
 	"strconv"
 
+	"github.com/klassik/klassik/broker/authz"
 	"github.com/klassik/klassik/wire"
 	"github.com/klassik/klassik/zkclient"
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -36,6 +38,11 @@ func (b *Broker) handleDescribeConfigs(_ context.Context, req *wire.Request) (km
 				}
 			}
 			return false
+		}
+		if err := b.authorizeConfigResource(req, authz.OpDescribeConfigs, res.ResourceType, res.ResourceName); err != nil {
+			rr.ErrorCode, rr.ErrorMessage = errCode(err), errMessage(err)
+			resp.Resources = append(resp.Resources, rr)
+			continue
 		}
 		switch res.ResourceType {
 		case kmsg.ConfigResourceTypeTopic:

@@ -22,11 +22,15 @@ package broker
 //
 // klassik has no authorizer, so Kafka's ALTER on CLUSTER check
 // (CLUSTER_AUTHORIZATION_FAILED) is not made.
+//
+// With an authorizer it needs Alter on the cluster (else CLUSTER_AUTHORIZATION_FAILED for
+// every partition).
 
 import (
 	"context"
 	"errors"
 
+	"github.com/klassik/klassik/broker/authz"
 	"github.com/klassik/klassik/logstore"
 	"github.com/klassik/klassik/wire"
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -54,12 +58,16 @@ func (b *Broker) handleAlterReplicaLogDirs(_ context.Context, req *wire.Request)
 			}
 		}
 	}
+	allowed := b.authorizeCluster(req, authz.OpAlter) // KafkaApis: Alter on the cluster
 	b.alterDirs.reqMu.Lock()
 	defer b.alterDirs.reqMu.Unlock()
 	idx := map[string]int{}
 	for _, tp := range order {
-		err := b.alterReplicaLogDir(tp, dest[tp])
-		if err != nil {
+		var err error = kerr.ClusterAuthorizationFailed
+		if allowed {
+			err = b.alterReplicaLogDir(tp, dest[tp])
+		}
+		if err != nil && allowed {
 			b.log.Warn().Err(err).Str("topic", tp.topic).Int32("partition", tp.partition).Str("log_dir", dest[tp]).
 				Msg("unable to alter log dirs")
 		}

@@ -15,6 +15,9 @@ package broker
 // one of them, a new one in the dir holding the fewest partitions (LogManager.nextLogDirs,
 // future replicas counted), a dir that fails goes offline alone while the others keep
 // serving, and AlterReplicaLogDirs moves a replica from one to another.
+//
+// With an authorizer it needs Describe on the cluster (else CLUSTER_AUTHORIZATION_FAILED and
+// no dirs).
 
 import (
 	"context"
@@ -22,6 +25,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/klassik/klassik/broker/authz"
 	"github.com/klassik/klassik/logstore"
 	"github.com/klassik/klassik/wire"
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -33,6 +37,10 @@ func init() { register(35, 0, 4, (*Broker).handleDescribeLogDirs) }
 func (b *Broker) handleDescribeLogDirs(_ context.Context, req *wire.Request) (kmsg.Response, error) {
 	r := req.Body.(*kmsg.DescribeLogDirsRequest)
 	resp := r.ResponseKind().(*kmsg.DescribeLogDirsResponse)
+	if !b.authorizeCluster(req, authz.OpDescribe) {
+		resp.ErrorCode = kerr.ClusterAuthorizationFailed.Code // KafkaApis: no dirs at all
+		return resp, nil
+	}
 	var asked map[logstore.TopicPartition]bool
 	if r.Topics != nil {
 		asked = map[logstore.TopicPartition]bool{}

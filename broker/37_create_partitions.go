@@ -4,11 +4,14 @@ package broker
 // Kafka's rack-unaware assignment for the new partitions or a manual one, validate-only too.
 // The new assignment is written to /brokers/topics/<t>; the controller creates the partitions,
 // and the answer waits until every live broker's metadata shows their leaders (topic_wait.go).
+//
+// With an authorizer each topic needs Alter.
 
 import (
 	"context"
 	"time"
 
+	"github.com/klassik/klassik/broker/authz"
 	"github.com/klassik/klassik/wire"
 	"github.com/klassik/klassik/zkclient"
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -26,6 +29,9 @@ func (b *Broker) handleCreatePartitions(ctx context.Context, req *wire.Request) 
 		rt := kmsg.NewCreatePartitionsResponseTopic()
 		rt.Topic = t.Topic
 		err := func() error {
+			if !b.authorize(req, authz.OpAlter, authz.ResourceTopic, t.Topic) {
+				return errorf(kerr.TopicAuthorizationFailed, "The topic authorization is failed.")
+			}
 			cur, err := b.zk.TopicAssignment(t.Topic, false)
 			if err != nil {
 				return kerr.UnknownTopicOrPartition

@@ -3,11 +3,14 @@ package broker
 // ElectLeaders, key 43, versions 0-2 (KIP-460): a preferred (0) or unclean (1) leader
 // election, run by the active controller. A broker that is not the controller answers
 // NOT_CONTROLLER so the client finds it through Metadata.
+//
+// With an authorizer it needs Alter on the cluster.
 
 import (
 	"context"
 	"errors"
 
+	"github.com/klassik/klassik/broker/authz"
 	"github.com/klassik/klassik/coordinator/controller"
 	"github.com/klassik/klassik/wire"
 	"github.com/klassik/klassik/zkclient"
@@ -20,6 +23,9 @@ func init() { register(43, 0, 2, (*Broker).handleElectLeaders) }
 func (b *Broker) handleElectLeaders(ctx context.Context, req *wire.Request) (kmsg.Response, error) {
 	r := req.Body.(*kmsg.ElectLeadersRequest)
 	resp := r.ResponseKind().(*kmsg.ElectLeadersResponse)
+	if !b.authorizeCluster(req, authz.OpAlter) {
+		return refuseElectLeaders(r, resp, kerr.ClusterAuthorizationFailed.Code), nil
+	}
 	if !b.ctrl.IsActive() {
 		return notControllerElectLeaders(r, resp), nil
 	}
@@ -60,13 +66,18 @@ func (b *Broker) handleElectLeaders(ctx context.Context, req *wire.Request) (kms
 // for, as Kafka's KafkaApis does: a client that reads only the partitions' errors (kadm,
 // v0 clients, which have no top-level code) still learns to look for the controller.
 func notControllerElectLeaders(r *kmsg.ElectLeadersRequest, resp *kmsg.ElectLeadersResponse) *kmsg.ElectLeadersResponse {
-	resp.ErrorCode = kerr.NotController.Code
+	return refuseElectLeaders(r, resp, kerr.NotController.Code)
+}
+
+// refuseElectLeaders answers code for the request and each partition it names.
+func refuseElectLeaders(r *kmsg.ElectLeadersRequest, resp *kmsg.ElectLeadersResponse, code int16) *kmsg.ElectLeadersResponse {
+	resp.ErrorCode = code
 	for _, t := range r.Topics {
 		rt := kmsg.NewElectLeadersResponseTopic()
 		rt.Topic = t.Topic
 		for _, p := range t.Partitions {
 			rp := kmsg.NewElectLeadersResponseTopicPartition()
-			rp.Partition, rp.ErrorCode = p, kerr.NotController.Code
+			rp.Partition, rp.ErrorCode = p, code
 			rt.Partitions = append(rt.Partitions, rp)
 		}
 		resp.Topics = append(resp.Topics, rt)

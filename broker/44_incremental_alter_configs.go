@@ -5,7 +5,8 @@ package broker
 // /config/changes notification so that every broker applies them. SET, DELETE, APPEND and
 // SUBTRACT (the latter two for list configs such as cleanup.policy); validate-only too.
 // BROKER resources set dynamic broker configs (dynamic_config.go): name "" for the
-// cluster-wide default, a broker id for one broker.
+// cluster-wide default, a broker id for one broker. With an authorizer: AlterConfigs on the
+// topic, or on the cluster for a broker's configs (authorizeConfigResource).
 
 import (
 	"context"
@@ -13,6 +14,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/klassik/klassik/broker/authz"
 	"github.com/klassik/klassik/wire"
 	"github.com/klassik/klassik/zkclient"
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -31,6 +33,11 @@ func (b *Broker) handleIncrementalAlterConfigs(_ context.Context, req *wire.Requ
 		rr := kmsg.NewIncrementalAlterConfigsResponseResource()
 		rr.ResourceType, rr.ResourceName = res.ResourceType, res.ResourceName
 		broker := res.ResourceType == kmsg.ConfigResourceTypeBroker
+		if err := b.authorizeConfigResource(req, authz.OpAlterConfigs, res.ResourceType, res.ResourceName); err != nil {
+			rr.ErrorCode, rr.ErrorMessage = errCode(err), errMessage(err)
+			resp.Resources = append(resp.Resources, rr)
+			continue
+		}
 		err := b.alterConfig(res.ResourceType, res.ResourceName, r.ValidateOnly, func(cfg map[string]string) error {
 			for _, c := range res.Configs {
 				val := ""
@@ -67,6 +74,11 @@ func (b *Broker) handleAlterConfigs(_ context.Context, req *wire.Request) (kmsg.
 	for _, res := range r.Resources {
 		rr := kmsg.NewAlterConfigsResponseResource()
 		rr.ResourceType, rr.ResourceName = res.ResourceType, res.ResourceName
+		if err := b.authorizeConfigResource(req, authz.OpAlterConfigs, res.ResourceType, res.ResourceName); err != nil {
+			rr.ErrorCode, rr.ErrorMessage = errCode(err), errMessage(err)
+			resp.Resources = append(resp.Resources, rr)
+			continue
+		}
 		err := b.alterConfig(res.ResourceType, res.ResourceName, r.ValidateOnly, func(cfg map[string]string) error {
 			clear(cfg) // AlterConfigs replaces the whole set
 			for _, c := range res.Configs {

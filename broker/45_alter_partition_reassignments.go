@@ -6,11 +6,14 @@ package broker
 // Kafka's does; clients (kadm, kafka-reassign-partitions.sh) then find the controller through
 // Metadata. The response comes when every partition's reassignment has started (or
 // completed at once), not when the data has moved: ListPartitionReassignments follows it.
+//
+// With an authorizer it needs Alter on the cluster.
 
 import (
 	"context"
 	"errors"
 
+	"github.com/klassik/klassik/broker/authz"
 	"github.com/klassik/klassik/coordinator/controller"
 	"github.com/klassik/klassik/wire"
 	"github.com/klassik/klassik/zkclient"
@@ -23,6 +26,11 @@ func init() { register(45, 0, 0, (*Broker).handleAlterPartitionReassignments) }
 func (b *Broker) handleAlterPartitionReassignments(ctx context.Context, req *wire.Request) (kmsg.Response, error) {
 	r := req.Body.(*kmsg.AlterPartitionAssignmentsRequest)
 	resp := r.ResponseKind().(*kmsg.AlterPartitionAssignmentsResponse)
+	if !b.authorizeCluster(req, authz.OpAlter) {
+		err := errClusterAuthorization(req)
+		resp.ErrorCode, resp.ErrorMessage = errCode(err), errMessage(err)
+		return resp, nil
+	}
 	if !b.ctrl.IsActive() {
 		resp.ErrorCode = kerr.NotController.Code
 		return resp, nil

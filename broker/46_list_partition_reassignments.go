@@ -4,6 +4,8 @@ package broker
 // with their full replica set and the replicas being added and removed, from the active
 // controller (all of them when the request names no topics). A broker that is not the
 // controller answers NOT_CONTROLLER, as Kafka's ZK-mode KafkaApis does.
+//
+// With an authorizer it needs Describe on the cluster.
 
 import (
 	"context"
@@ -11,6 +13,7 @@ import (
 	"slices"
 	"sort"
 
+	"github.com/klassik/klassik/broker/authz"
 	"github.com/klassik/klassik/coordinator/controller"
 	"github.com/klassik/klassik/wire"
 	"github.com/klassik/klassik/zkclient"
@@ -23,6 +26,11 @@ func init() { register(46, 0, 0, (*Broker).handleListPartitionReassignments) }
 func (b *Broker) handleListPartitionReassignments(ctx context.Context, req *wire.Request) (kmsg.Response, error) {
 	r := req.Body.(*kmsg.ListPartitionReassignmentsRequest)
 	resp := r.ResponseKind().(*kmsg.ListPartitionReassignmentsResponse)
+	if !b.authorizeCluster(req, authz.OpDescribe) {
+		err := errClusterAuthorization(req)
+		resp.ErrorCode, resp.ErrorMessage = errCode(err), errMessage(err)
+		return resp, nil
+	}
 	if !b.ctrl.IsActive() {
 		resp.ErrorCode = kerr.NotController.Code
 		return resp, nil

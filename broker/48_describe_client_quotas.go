@@ -7,12 +7,15 @@ package broker
 // (2); with strict, an entity that has a type the filter does not name is left out. A filter
 // error (a type given twice, an unknown type, ip with user or client-id) fails the whole
 // request with Kafka's error and message.
+//
+// With an authorizer it needs DescribeConfigs on the cluster.
 
 import (
 	"context"
 	"sort"
 	"strings"
 
+	"github.com/klassik/klassik/broker/authz"
 	"github.com/klassik/klassik/broker/quota"
 	"github.com/klassik/klassik/wire"
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -57,6 +60,10 @@ type describedQuota struct {
 func (b *Broker) handleDescribeClientQuotas(_ context.Context, req *wire.Request) (kmsg.Response, error) {
 	r := req.Body.(*kmsg.DescribeClientQuotasRequest)
 	resp := r.ResponseKind().(*kmsg.DescribeClientQuotasResponse)
+	if !b.authorizeCluster(req, authz.OpDescribeConfigs) {
+		resp.ErrorCode, resp.ErrorMessage = kerr.ClusterAuthorizationFailed.Code, strp("Cluster authorization failed.")
+		return resp, nil
+	}
 	entries, ips, err := b.describeClientQuotas(r)
 	if err != nil {
 		resp.ErrorCode, resp.ErrorMessage = errCode(err), errMessage(err)

@@ -12,12 +12,15 @@ package broker
 // klassik refuses what it would not enforce: IP entities (connection_creation_rate, KIP-612)
 // and controller_mutation_rate (KIP-599); and, beyond Kafka, a quota that is not a positive
 // number (0 would mute a client for good).
+//
+// With an authorizer it needs AlterConfigs on the cluster.
 
 import (
 	"context"
 	"math"
 	"strconv"
 
+	"github.com/klassik/klassik/broker/authz"
 	"github.com/klassik/klassik/broker/quota"
 	"github.com/klassik/klassik/wire"
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -45,6 +48,7 @@ var quotaConfigTypes = map[string]string{
 func (b *Broker) handleAlterClientQuotas(_ context.Context, req *wire.Request) (kmsg.Response, error) {
 	r := req.Body.(*kmsg.AlterClientQuotasRequest)
 	resp := r.ResponseKind().(*kmsg.AlterClientQuotasResponse)
+	allowed := b.authorizeCluster(req, authz.OpAlterConfigs) // KafkaApis: AlterConfigs on the cluster
 	for _, entry := range r.Entries {
 		re := kmsg.NewAlterClientQuotasResponseEntry()
 		for _, c := range entry.Entity {
@@ -52,7 +56,9 @@ func (b *Broker) handleAlterClientQuotas(_ context.Context, req *wire.Request) (
 			ent.Type, ent.Name = c.Type, c.Name
 			re.Entity = append(re.Entity, ent)
 		}
-		if err := b.alterClientQuota(entry, r.ValidateOnly); err != nil {
+		if !allowed {
+			re.ErrorCode, re.ErrorMessage = kerr.ClusterAuthorizationFailed.Code, strp("Cluster authorization failed.")
+		} else if err := b.alterClientQuota(entry, r.ValidateOnly); err != nil {
 			re.ErrorCode, re.ErrorMessage = errCode(err), errMessage(err)
 		}
 		resp.Entries = append(resp.Entries, re)

@@ -5,11 +5,13 @@ package broker
 // ZkAdminManager.describeUserScramCredentials: no users asked means every user with a
 // credential in /config/users, sorted; a user asked for without one is RESOURCE_NOT_FOUND, an
 // empty name too, a name asked twice DUPLICATE_RESOURCE. Any broker answers, from ZooKeeper.
+// With an authorizer the client needs Describe on the cluster (CLUSTER_AUTHORIZATION_FAILED).
 
 import (
 	"context"
 	"sort"
 
+	"github.com/klassik/klassik/broker/authz"
 	"github.com/klassik/klassik/broker/quota"
 	"github.com/klassik/klassik/security"
 	"github.com/klassik/klassik/wire"
@@ -22,6 +24,10 @@ func init() { register(50, 0, 0, (*Broker).handleDescribeUserScramCredentials) }
 func (b *Broker) handleDescribeUserScramCredentials(_ context.Context, req *wire.Request) (kmsg.Response, error) {
 	r := req.Body.(*kmsg.DescribeUserSCRAMCredentialsRequest)
 	resp := r.ResponseKind().(*kmsg.DescribeUserSCRAMCredentialsResponse)
+	if !b.authorizeCluster(req, authz.OpDescribe) {
+		resp.ErrorCode = kerr.ClusterAuthorizationFailed.Code
+		return resp, nil
+	}
 	describe := func(user string, props map[string]string, explicit bool) (kmsg.DescribeUserSCRAMCredentialsResponseResult, bool) {
 		res := kmsg.NewDescribeUserSCRAMCredentialsResponseResult()
 		res.User = user

@@ -9,11 +9,14 @@ package broker
 // elsewhere; admin clients send it there), and each user gets one result: an empty name or an
 // unknown mechanism fails the user, iterations outside 4096..16384 are UNACCEPTABLE_CREDENTIAL,
 // a user and mechanism twice DUPLICATE_RESOURCE, deleting what does not exist RESOURCE_NOT_FOUND.
+// With an authorizer the client needs Alter on the cluster (CLUSTER_AUTHORIZATION_FAILED for
+// every user), checked after NOT_CONTROLLER, as in KafkaApis.
 
 import (
 	"context"
 	"sort"
 
+	"github.com/klassik/klassik/broker/authz"
 	"github.com/klassik/klassik/broker/quota"
 	"github.com/klassik/klassik/security"
 	"github.com/klassik/klassik/wire"
@@ -70,9 +73,14 @@ func (b *Broker) handleAlterUserScramCredentials(_ context.Context, req *wire.Re
 			fail(p.user, kerr.DuplicateResource, "A user credential cannot be altered twice in the same request")
 		}
 	}
-	if !b.ctrl.IsActive() {
+	switch {
+	case !b.ctrl.IsActive():
 		for u := range users {
 			failed[u] = errorf(kerr.NotController, "this broker is not the controller")
+		}
+	case !b.authorizeCluster(req, authz.OpAlter):
+		for u := range users {
+			failed[u] = kerr.ClusterAuthorizationFailed
 		}
 	}
 

@@ -2,11 +2,12 @@ package broker
 
 // DescribeCluster, key 60, versions 0-1 (KIP-700): the brokers, the controller and the cluster
 // id, from the metadata cache; the admin clients' replacement for Metadata. The cluster's
-// authorized operations when asked (KIP-430, authorized_operations.go).
+// authorized operations when asked (KIP-430, authorize.go).
 
 import (
 	"context"
 
+	"github.com/klassik/klassik/broker/authz"
 	"github.com/klassik/klassik/wire"
 	"github.com/twmb/franz-go/pkg/kmsg"
 )
@@ -21,7 +22,10 @@ func (b *Broker) handleDescribeCluster(_ context.Context, req *wire.Request) (km
 	resp.ControllerID = snap.controllerID
 	resp.EndpointType = r.EndpointType
 	if r.IncludeClusterAuthorizedOperations {
-		resp.ClusterAuthorizedOperations = clusterAuthorizedOperations
+		resp.ClusterAuthorizedOperations = 0 // KafkaApis: none without Describe on the cluster
+		if b.authorizeCluster(req, authz.OpDescribe) {
+			resp.ClusterAuthorizedOperations = b.authorizedOperations(req, authz.ResourceCluster, authz.ClusterName)
+		}
 	}
 	for _, id := range snap.liveBrokerIDs() {
 		cb := snap.brokers[id]

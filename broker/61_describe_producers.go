@@ -13,10 +13,13 @@ package broker
 // NOT_LEADER_OR_FOLLOWER when the metadata cache knows it, UNKNOWN_TOPIC_OR_PARTITION when
 // not; a replica in a failed log dir is KAFKA_STORAGE_ERROR. klassik has no authorizer, so
 // TOPIC_AUTHORIZATION_FAILED is never answered.
+//
+// With an authorizer each topic needs Read.
 
 import (
 	"context"
 
+	"github.com/klassik/klassik/broker/authz"
 	"github.com/klassik/klassik/wire"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -28,6 +31,11 @@ func (b *Broker) handleDescribeProducers(_ context.Context, req *wire.Request) (
 	r := req.Body.(*kmsg.DescribeProducersRequest)
 	resp := r.ResponseKind().(*kmsg.DescribeProducersResponse)
 	snap := b.meta.get()
+	names := make([]string, 0, len(r.Topics))
+	for _, rt := range r.Topics {
+		names = append(names, rt.Topic)
+	}
+	readable := b.authorizedNames(req, authz.OpRead, authz.ResourceTopic, names) // KafkaApis: Read on the topic
 	for _, rt := range r.Topics {
 		st := kmsg.NewDescribeProducersResponseTopic()
 		st.Topic = rt.Topic
@@ -39,6 +47,8 @@ func (b *Broker) handleDescribeProducers(_ context.Context, req *wire.Request) (
 			_, known := snap.partition(rt.Topic, part)
 			p := b.rm.get(tp)
 			switch {
+			case !readable[rt.Topic]:
+				sp.ErrorCode = kerr.TopicAuthorizationFailed.Code
 			case !known && p == nil:
 				sp.ErrorCode = kerr.UnknownTopicOrPartition.Code
 			case p == nil && b.rm.isOffline(tp):

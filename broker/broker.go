@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/klassik/klassik/broker/authz"
 	"github.com/klassik/klassik/classroom/event"
 	"github.com/klassik/klassik/conf"
 	"github.com/klassik/klassik/coordinator/controller"
@@ -40,8 +41,10 @@ type Broker struct {
 	fetchers      *fetcherManager
 	alterDirs     *alterLogDirs // moves between log dirs (alter_log_dirs.go)
 	topicConfigs  *topicConfigStore
-	dyn           *dynamicConfig // dynamic broker configs (dynamic_config.go)
-	quotas        *quotaManagers // client quotas (quotas.go)
+	dyn           *dynamicConfig    // dynamic broker configs (dynamic_config.go)
+	quotas        *quotaManagers    // client quotas (quotas.go)
+	replQuotas    replicationQuotas // replication throttles (replication_quota.go)
+	authz         *authz.Authorizer // nil without authorizer.class.name (authorize.go)
 	pids          *producerIDs
 	channel       *controllerChannel
 	probes        *controllerChannel              // Metadata questions to other brokers (topic_wait.go)
@@ -106,6 +109,7 @@ func New(cfg *conf.Config, logger zerolog.Logger) *Broker {
 	b.alterDirs = newAlterLogDirs(b)
 	b.channel = newControllerChannel(b, fmt.Sprintf("klassik-controller-%d", cfg.BrokerID))
 	b.fetchSessions = newFetchSessionCache(cfg.MaxIncrementalFetchSessionCacheSlots)
+	b.replQuotas = newReplicationQuotas(cfg)
 	b.probes = newControllerChannel(b, fmt.Sprintf("klassik-metadata-wait-%d", cfg.BrokerID))
 	return b
 }
@@ -160,6 +164,9 @@ func (b *Broker) Start() (err error) {
 	}, newOffsetsLog(b), b.base)
 	b.txns = b.newTransactionCoordinator()
 	b.txnCompletion = b.groups.CompleteTxn
+	if err = b.startAuthorizer(); err != nil { // before the listeners: no request goes unchecked
+		return fmt.Errorf("starting the authorizer: %w", err)
+	}
 
 	if err = b.startListeners(); err != nil {
 		return err

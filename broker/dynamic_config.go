@@ -10,7 +10,8 @@ package broker
 // cluster-wide. klassik makes dynamic exactly the broker properties it applies at once, the
 // defaults of topic configs it acts on (log.retention.ms, log.segment.bytes,
 // log.cleanup.policy, message.max.bytes, min.insync.replicas, ...: DynamicLogConfig in
-// Kafka, cluster-wide); every other property is read-only here, even where Kafka could change
+// Kafka, cluster-wide) and the replication throttles leader.replication.throttled.rate and
+// follower.replication.throttled.rate (per-broker); every other property is read-only here, even where Kafka could change
 // it at run time (thread pools, listeners, SSL): changing it needs a restart with a new
 // server.toml. The effective configuration is the static one with the dynamic values over it
 // (conf.Config.WithDynamic); topic configs take their defaults from it.
@@ -33,6 +34,7 @@ import (
 const (
 	modeReadOnly    = "read-only"
 	modeClusterWide = "cluster-wide"
+	modePerBroker   = "per-broker"
 )
 
 // dynamicModes maps each dynamic broker property to its update mode: the broker synonyms of
@@ -50,6 +52,10 @@ var dynamicModes = func() map[string]string {
 			}
 		}
 	}
+	// Replication throttles (DynamicConfig.Broker in Kafka), set per broker by
+	// kafka-reassign-partitions.sh --throttle.
+	m["leader.replication.throttled.rate"] = modePerBroker
+	m["follower.replication.throttled.rate"] = modePerBroker
 	return m
 }()
 

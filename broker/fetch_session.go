@@ -302,10 +302,7 @@ func (fc fetchContext) finish(resp *kmsg.FetchResponse) *kmsg.FetchResponse {
 	for _, rt := range resp.Topics {
 		parts := rt.Partitions[:0]
 		for _, sp := range rt.Partitions {
-			k := sessionKey{topic: rt.Topic, partition: sp.Partition}
-			if fc.topicID {
-				k = sessionKey{id: rt.TopicID, partition: sp.Partition}
-			}
+			k := fc.responseKey(&rt, sp.Partition)
 			cached := s.parts[k]
 			if cached == nil {
 				continue // forgotten while the fetch waited
@@ -355,13 +352,17 @@ func (fc fetchContext) unsent(resp *kmsg.FetchResponse) {
 	defer s.mu.Unlock()
 	for _, rt := range resp.Topics {
 		for _, sp := range rt.Partitions {
-			k := sessionKey{topic: rt.Topic, partition: sp.Partition}
-			if fc.topicID {
-				k = sessionKey{id: rt.TopicID, partition: sp.Partition}
-			}
-			if cached := s.parts[k]; cached != nil {
+			if cached := s.parts[fc.responseKey(&rt, sp.Partition)]; cached != nil {
 				cached.answered = false
 			}
 		}
 	}
+}
+
+// responseKey names a response's partition as the session does.
+func (fc fetchContext) responseKey(rt *kmsg.FetchResponseTopic, partition int32) sessionKey {
+	if fc.topicID {
+		return sessionKey{id: rt.TopicID, partition: partition}
+	}
+	return sessionKey{topic: rt.Topic, partition: partition}
 }

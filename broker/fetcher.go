@@ -36,6 +36,7 @@ type fetchPartition struct {
 	leaderEpoch int32
 	truncate    bool // must find the divergence point (OffsetsForLeaderEpoch) before fetching
 	backoffTill time.Time
+	inSync      bool // at the leader's high watermark after the last fetch (not throttled)
 }
 
 // addPartition makes the fetcher for leader (at addr) copy p, truncating first.
@@ -212,9 +213,19 @@ func (f *replicaFetcher) buildFetch() (*kmsg.FetchRequest, map[topicPartition]*f
 	req.MaxBytes = int32(f.b.cfg.ReplicaFetchResponseMaxBytes)
 	parts := map[topicPartition]*fetchPartition{}
 	byTopic := map[string]int{}
+	throttleChecked, throttleExceeded := false, false
 	for tp, fp := range f.parts {
 		if fp.truncate || now.Before(fp.backoffTill) || f.b.fetchers.paused(tp) {
 			continue
+		}
+		if !fp.inSync && fp.p.throttledAsFollower() {
+			// follower.replication.throttled.replicas (replication_quota.go)
+			if !throttleChecked {
+				throttleChecked, throttleExceeded = true, f.b.followerQuotaExceeded(now)
+			}
+			if throttleExceeded {
+				continue
+			}
 		}
 		i, ok := byTopic[tp.topic]
 		if !ok {
@@ -275,6 +286,9 @@ func (f *replicaFetcher) appendFetched(fp *fetchPartition, rp kmsg.FetchResponse
 		return
 	}
 	if len(rp.RecordBatches) > 0 {
+		if p.config.followerThrottled.has(p.tp.partition) {
+			f.b.replQuotas.follower.Record(len(rp.RecordBatches), time.Now().UnixMilli())
+		}
 		if _, err := p.log.AppendAsFollower(rp.RecordBatches); err != nil {
 			// Never retried at once: a failed disk takes the log dir offline (the partition
 			// then leaves this fetcher); anything else re-checks the divergence point after
@@ -291,6 +305,7 @@ func (f *replicaFetcher) appendFetched(fp *fetchPartition, rp kmsg.FetchResponse
 	if hw := min(rp.HighWatermark, p.log.LogEndOffset()); hw > p.hw {
 		p.setHWLocked(hw)
 	}
+	fp.inSync = p.log.LogEndOffset() >= rp.HighWatermark // Kafka's isReplicaInSync: no lag
 	p.signal()
 }
 

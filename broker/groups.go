@@ -26,14 +26,15 @@ import (
 )
 
 func init() {
-	register(11, 0, 9, groupAPI((*group.Coordinator).JoinGroup))
-	register(14, 0, 5, groupAPI((*group.Coordinator).SyncGroup))
-	register(12, 0, 4, groupAPI((*group.Coordinator).Heartbeat))
-	register(13, 0, 5, groupAPI((*group.Coordinator).LeaveGroup))
-	register(9, 0, 8, groupAPI((*group.Coordinator).OffsetFetch))
-	register(16, 0, 4, groupAPI((*group.Coordinator).ListGroups))
-	register(42, 0, 2, groupAPI((*group.Coordinator).DeleteGroups))
-	register(47, 0, 0, groupAPI((*group.Coordinator).OffsetDelete))
+	// Each behind its authorization (groups_authz.go).
+	register(11, 0, 9, handleJoinGroup)
+	register(14, 0, 5, handleSyncGroup)
+	register(12, 0, 4, handleHeartbeat)
+	register(13, 0, 5, handleLeaveGroup)
+	register(9, 0, 8, handleOffsetFetch)
+	register(16, 0, 4, handleListGroups)
+	register(42, 0, 2, handleDeleteGroups)
+	register(47, 0, 0, handleOffsetDelete)
 }
 
 // groupAPI adapts a coordinator method to a handler.

@@ -2,6 +2,7 @@ package broker
 
 import (
 	"strconv"
+	"strings"
 
 	"github.com/klassik/klassik/conf"
 	"github.com/klassik/klassik/logstore"
@@ -15,6 +16,43 @@ type topicConfig struct {
 	log               logstore.Config
 	minInsyncReplicas int
 	uncleanElection   bool
+	// The replicas of this topic on this broker whose replication is throttled
+	// (leader/follower.replication.throttled.replicas), as a leader and as a follower.
+	leaderThrottled, followerThrottled throttledSet
+}
+
+// throttledSet is a throttled-replicas config read for one broker: every partition ("*"),
+// or the partitions listed with this broker's id.
+type throttledSet struct {
+	all   bool
+	parts map[int32]bool
+}
+
+func (t throttledSet) has(partition int32) bool { return t.all || t.parts[partition] }
+
+// parseThrottled reads "partition:broker,..." or "*" for broker id (Kafka's
+// TopicConfigHandler.parseThrottledPartitions); entries that do not parse are skipped (the
+// validator refused them already, unless another tool wrote them).
+func parseThrottled(v string, id int32) throttledSet {
+	var t throttledSet
+	for _, it := range strings.Split(v, ",") {
+		it = strings.TrimSpace(it)
+		if it == "*" {
+			t.all = true
+			continue
+		}
+		p, b, ok := strings.Cut(it, ":")
+		pn, err1 := strconv.ParseInt(strings.TrimSpace(p), 10, 32)
+		bn, err2 := strconv.ParseInt(strings.TrimSpace(b), 10, 32)
+		if !ok || err1 != nil || err2 != nil || int32(bn) != id {
+			continue
+		}
+		if t.parts == nil {
+			t.parts = map[int32]bool{}
+		}
+		t.parts[int32(pn)] = true
+	}
+	return t
 }
 
 // newTopicConfig merges overrides over the broker's values. An override that does not parse
@@ -50,6 +88,8 @@ func newTopicConfig(bc *conf.Config, overrides map[string]string) *topicConfig {
 	}
 	tc.minInsyncReplicas = int(num("min.insync.replicas"))
 	tc.uncleanElection = tc.values["unclean.leader.election.enable"] == "true"
+	tc.leaderThrottled = parseThrottled(tc.values["leader.replication.throttled.replicas"], bc.BrokerID)
+	tc.followerThrottled = parseThrottled(tc.values["follower.replication.throttled.replicas"], bc.BrokerID)
 	return tc
 }
 

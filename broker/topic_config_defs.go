@@ -11,7 +11,6 @@ package broker
 //
 //	compression.type                     batches are stored as the producer compressed them
 //	file.delete.delay.ms                 segment files are deleted at once
-//	follower/leader.replication.throttled.replicas   no replication quotas
 //	local.retention.bytes, local.retention.ms, remote.storage.enable   no tiered storage
 //	                                     (remote.storage.enable=true is refused, as by a Kafka
 //	                                     broker with remote.log.storage.system.enable=false)
@@ -137,10 +136,10 @@ var topicConfigDefs = []topicConfigDef{
 			return i64s(orDifference(c.LogMessageTimestampAfterMaxMs, c.LogMessageTimestampDifferenceMaxMs))
 		}, check: atLeast(0),
 		doc: "With CreateTime, how far a record's timestamp may lie after the broker's clock." + notActedOn + "."},
-	{name: "leader.replication.throttled.replicas", typ: kmsg.ConfigTypeList, def: "", check: throttledReplicas,
-		doc: `The replicas ("partition:broker,..." or "*") whose replication the leader throttles.` + notActedOn + ": there are no replication quotas."},
-	{name: "follower.replication.throttled.replicas", typ: kmsg.ConfigTypeList, def: "", check: throttledReplicas,
-		doc: `The replicas ("partition:broker,..." or "*") whose replication the follower throttles.` + notActedOn + ": there are no replication quotas."},
+	{name: "leader.replication.throttled.replicas", typ: kmsg.ConfigTypeList, def: "", check: throttledReplicas, used: true,
+		doc: `The replicas ("partition:broker,..." or "*") whose replication the leader throttles to leader.replication.throttled.rate while their followers are not in sync.`},
+	{name: "follower.replication.throttled.replicas", typ: kmsg.ConfigTypeList, def: "", check: throttledReplicas, used: true,
+		doc: `The replicas ("partition:broker,..." or "*") whose replication the follower throttles to follower.replication.throttled.rate while it is not in sync.`},
 	{name: "message.downconversion.enable", typ: kmsg.ConfigTypeBoolean, def: "true", synonyms: []string{"log.message.downconversion.enable"},
 		broker: func(c *conf.Config) string { return strconv.FormatBool(c.LogMessageDownconversionEnable) },
 		doc:    "Convert records to an old format for old fetch versions; false answers them UNSUPPORTED_VERSION." + notActedOn + ": no fetch version that needs it is served."},

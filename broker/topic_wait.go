@@ -10,7 +10,8 @@ package broker
 // these questions, so it does not queue behind the controller's requests to that broker. A
 // broker that cannot be reached at all is not waited for (it answers no client either); one
 // that answers but lags keeps the request waiting, and at the timeout the topic's answer is
-// REQUEST_TIMED_OUT.
+// REQUEST_TIMED_OUT. A broker whose ACLs do not let the asking broker describe the topic
+// cannot tell, and is not waited for either.
 
 import (
 	"context"
@@ -153,7 +154,17 @@ func (b *Broker) waitForTopicsOn(ctx context.Context, id int32, addr string, wan
 		} else {
 			for i := range raw.(*kmsg.MetadataResponse).Topics {
 				t := &raw.(*kmsg.MetadataResponse).Topics[i]
-				if t.Topic != nil && pending[*t.Topic] && want[*t.Topic](remoteView(t)) {
+				if t.Topic == nil || !pending[*t.Topic] {
+					continue
+				}
+				if t.ErrorCode == kerr.TopicAuthorizationFailed.Code {
+					// The brokers' principal may not describe the topic there (ACLs): that
+					// broker cannot tell, so it is not waited for.
+					b.log.Info().Str("topic", *t.Topic).Int32("to", id).Msg("not waiting for a broker whose ACLs refuse this broker Describe on the topic")
+					delete(pending, *t.Topic)
+					continue
+				}
+				if want[*t.Topic](remoteView(t)) {
 					delete(pending, *t.Topic)
 				}
 			}

@@ -110,7 +110,7 @@ func TestWriteTxnMarkers(t *testing.T) {
 		rp.PartitionMaxBytes, rp.CurrentLeaderEpoch = 1<<20, -1
 		rt.Partitions = append(rt.Partitions, rp)
 		r.Topics = append(r.Topics, rt)
-		resp, _, _ := b.fetchOnce(r, -1)
+		resp, _, _ := b.fetchOnce(r, -1, nil)
 		return resp.Topics[0].Partitions[0]
 	}
 	sp := fetch(1)

@@ -28,6 +28,9 @@ func (b *Broker) zkEventLoop() {
 				if expired {
 					b.reRegister()
 					b.readConfigChanges(&lastConfigSeq, true)
+					if b.authz != nil {
+						b.authz.Changed() // the new session has no watches: read and re-arm
+					}
 					expired = false
 				}
 			case zkclient.EventDisconnected:
@@ -36,6 +39,11 @@ func (b *Broker) zkEventLoop() {
 				// The broker applies topic configs; the controller too must hear of the
 				// change (an offline partition may now allow unclean election).
 				b.readConfigChanges(&lastConfigSeq, true)
+			case zkclient.EventAclChanged:
+				if b.authz != nil {
+					b.authz.Changed() // applied by the authorizer's own goroutine
+				}
+				continue // the controller has no use for it
 			}
 			b.ctrl.Enqueue(ev)
 		}

@@ -130,6 +130,16 @@ type Config struct {
 	SslEndpointIdentificationAlgorithm    string // ssl.endpoint.identification.algorithm ("https")
 	SslReloadCheckIntervalMs              int64  // klassik.ssl.reload.check.interval.ms (10000)
 
+	// Replication quotas (ReplicationQuotaManagerConfig).
+	LeaderReplicationThrottledRate    int64 // leader.replication.throttled.rate (Long.MAX_VALUE)
+	FollowerReplicationThrottledRate  int64 // follower.replication.throttled.rate (Long.MAX_VALUE)
+	ReplicationQuotaWindowNum         int   // replication.quota.window.num (11)
+	ReplicationQuotaWindowSizeSeconds int   // replication.quota.window.size.seconds (1)
+	// Authorization (AclAuthorizer): ACLs live in ZooKeeper, these say how they apply.
+	AuthorizerClassName       string // authorizer.class.name ("": none; AuthorizerACL)
+	SuperUsers                string // super.users ("": none), "User:a;User:b"
+	AllowEveryoneIfNoACLFound bool   // allow.everyone.if.no.acl.found (false)
+
 	BrokerRack           string // broker.rack ("")
 	ReplicaSelectorClass string // replica.selector.class ("": the leader)
 

@@ -105,10 +105,19 @@ func TestDefaultsAreKafkas(t *testing.T) {
 		TransactionAbortTimedOutTransactionCleanupIntervalMs: 10000,
 		TransactionRemoveExpiredTransactionCleanupIntervalMs: 3600000,
 
+		AuthorizerClassName:       "",
+		SuperUsers:                "",
+		AllowEveryoneIfNoACLFound: false,
+
 		BrokerRack:              "",
 		QuotaWindowNum:          11,
 		QuotaWindowSizeSeconds:  1,
 		QuotaMaxTrackedEntities: 10000,
+
+		LeaderReplicationThrottledRate:    math.MaxInt64,
+		FollowerReplicationThrottledRate:  math.MaxInt64,
+		ReplicationQuotaWindowNum:         11,
+		ReplicationQuotaWindowSizeSeconds: 1,
 
 		MetricsListener: "",
 		FaultsEnable:    false,

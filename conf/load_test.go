@@ -136,6 +136,10 @@ func TestErrors(t *testing.T) {
 			`default.replication.factor = 40000: must be between -32768 and 32767 (in server.toml)`}},
 
 		// Bad values.
+		{"other authorizer", `authorizer.class.name = "org.apache.kafka.metadata.authorizer.StandardAuthorizer"`, []string{
+			`authorizer.class.name = "org.apache.kafka.metadata.authorizer.StandardAuthorizer": must be kafka.security.authorizer.AclAuthorizer: StandardAuthorizer is KRaft's, and klassik runs in ZooKeeper mode (in server.toml)`}},
+		{"super user without type", `super.users = "User:admin;broker"`, []string{
+			`super.users = "User:admin;broker": must be principals "Type:name" separated by semicolons, e.g. "User:admin;User:broker"; "broker" has no type (in server.toml)`}},
 		{"auto broker id", "broker.id = -1\nzookeeper.connect = \"zk:2181\"", []string{
 			`broker.id = -1: must be at least 0 (klassik does not generate broker ids; give each broker its own broker.id) (in server.toml)`}},
 		{"no zookeeper", `broker.id = 1`, []string{

@@ -323,6 +323,27 @@ var generalProperties = []*property{
 	{name: "klassik.quota.max.tracked.entities", kind: kindInt, def: "10000", field: func(c *Config) any { return &c.QuotaMaxTrackedEntities },
 		check: atLeast(1), doc: "klassik's own: the most (user, client id) combinations each quota type (produce, fetch, request) measures at once, so that a flood of client ids cannot grow the broker's memory; past it the one idle longest is forgotten (its rate starts again from zero). Kafka has no such bound; it forgets a client idle for an hour, as klassik also does."},
 
+	// Replication quotas (ReplicationQuotaManager): the rates are dynamic per-broker configs,
+	// set by kafka-reassign-partitions.sh --throttle; which replicas they apply to is the
+	// topic configs leader/follower.replication.throttled.replicas.
+	{name: "leader.replication.throttled.rate", kind: kindLong, def: "9223372036854775807", field: func(c *Config) any { return &c.LeaderReplicationThrottledRate },
+		check: atLeast(0), doc: "The most bytes per second this broker sends, as a leader, to the throttled followers that are not in sync."},
+	{name: "follower.replication.throttled.rate", kind: kindLong, def: "9223372036854775807", field: func(c *Config) any { return &c.FollowerReplicationThrottledRate },
+		check: atLeast(0), doc: "The most bytes per second this broker fetches, as a follower not in sync, for throttled replicas."},
+	{name: "replication.quota.window.num", kind: kindInt, def: "11", field: func(c *Config) any { return &c.ReplicationQuotaWindowNum },
+		check: atLeast(1), doc: "The number of samples kept in memory for replication quotas."},
+	{name: "replication.quota.window.size.seconds", kind: kindInt, def: "1", field: func(c *Config) any { return &c.ReplicationQuotaWindowSizeSeconds },
+		check: atLeast(1), doc: "The time span of each sample for replication quotas."},
+	// Authorization (Kafka's AclAuthorizer; broker/authz).
+	{name: "authorizer.class.name", kind: kindString, def: "", field: func(c *Config) any { return &c.AuthorizerClassName },
+		check: checkAuthorizerClassName,
+		doc:   `The authorizer: "kafka.security.authorizer.AclAuthorizer" checks every request against the ACLs in ZooKeeper (/kafka-acl); "" (the default) authorizes nothing, every request is allowed. With PLAINTEXT between brokers the brokers' principal is User:ANONYMOUS, which must then be allowed ClusterAction on the cluster (super.users, or an ACL restricted to the brokers' hosts).`},
+	{name: "super.users", kind: kindString, def: "", field: func(c *Config) any { return &c.SuperUsers },
+		check: checkSuperUsers,
+		doc:   `Principals allowed every operation on every resource from every host, whatever the ACLs say, separated by semicolons: "User:admin;User:broker". Default: none.`},
+	{name: "allow.everyone.if.no.acl.found", kind: kindBool, def: "false", field: func(c *Config) any { return &c.AllowEveryoneIfNoACLFound },
+		doc: "With the authorizer: a resource that no ACL applies to is open to everyone. Default false: closed to everyone but super users."},
+
 	// klassik's own.
 	{name: "metrics.listener", kind: kindString, null: true, field: func(c *Config) any { return &c.MetricsListener },
 		check: checkMetricsListener,

@@ -318,7 +318,8 @@ func TestReassignPartitionsLogDirs(t *testing.T) {
 	}
 	want := fmt.Sprintf("Status of partition reassignment:\nReassignment of partition %[1]s-0 is completed.\n"+
 		"Reassignment of partition %[1]s-1 is completed.\nReassignment of replica %[1]s-0-1 completed successfully.\n"+
-		"Reassignment of replica %[1]s-1-2 completed successfully.\n", topic)
+		"Reassignment of replica %[1]s-1-2 completed successfully.\n"+
+		"Clearing broker-level throttles on brokers %[2]s\nClearing topic-level throttles on topic %[1]s\n", topic, "1,2")
 	eventually(t, 2*time.Minute, func() error {
 		out, errOut, code := reassignTool(t, c, "--verify", "--reassignment-json-file", file)
 		if code != 0 || out != want {

@@ -79,7 +79,7 @@ type options struct {
 	perBroker  map[int32][]kv     // by broker id: BrokerConfigFor
 	disks      map[int32]diskSpec // by broker id: TmpfsLogDir
 	listeners  []string           // ExtraListeners
-	before     []func(*Cluster)   // BeforeBrokers
+	before     []func(c *Cluster) // BeforeBrokers
 }
 
 type kv struct {
@@ -107,12 +107,6 @@ func ExtraListeners(names ...string) Option {
 	return func(o *options) { o.listeners = append(o.listeners, names...) }
 }
 
-// BeforeBrokers runs f once ZooKeeper is up and before any broker starts: the moment Kafka's
-// docs create SCRAM users with kafka-configs --zookeeper.
-func BeforeBrokers(f func(*Cluster)) Option {
-	return func(o *options) { o.before = append(o.before, f) }
-}
-
 // BrokerConfigFor sets a property in one broker's server.toml only, over BrokerConfig's.
 func BrokerConfigFor(id int32, key string, value any) Option {
 	return func(o *options) {
@@ -121,6 +115,14 @@ func BrokerConfigFor(id int32, key string, value any) Option {
 		}
 		o.perBroker[id] = append(o.perBroker[id], kv{key, value})
 	}
+}
+
+// BeforeBrokers runs f once ZooKeeper is up and before any broker starts: to write znodes
+// the brokers must find at their first start (ACLs that let them talk to each other, as
+// kafka-acls.sh --authorizer-properties zookeeper.connect=... writes them in Kafka; SCRAM users,
+// as kafka-configs --zookeeper creates them).
+func BeforeBrokers(f func(c *Cluster)) Option {
+	return func(o *options) { o.before = append(o.before, f) }
 }
 
 // Cluster is a ZooKeeper ensemble and klassik brokers, all on 127.0.0.1 with free ports.

@@ -2,11 +2,6 @@ package integration
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
-	"io"
-	"net/http"
-	"regexp"
 	"strconv"
 	"testing"
 	"time"
@@ -126,34 +121,10 @@ func TestFetchSessions(t *testing.T) {
 	if read != n+1 {
 		t.Fatalf("franz-go read %d of %d records", read, n+1)
 	}
-	sessions := metric(t, c, leader, "kafka_server_fetchsessioncache_numincrementalfetchsessions")
+	sessions := scrapeMetrics(t, c, leader)["kafka_server_fetchsessioncache_numincrementalfetchsessions"]
 	// Two followers, and the consumer's session if partition 0's leader serves it.
 	if sessions < 2 {
-		t.Fatalf("broker %d holds %d fetch sessions, want one per follower at least", leader, sessions)
+		t.Fatalf("broker %d holds %v fetch sessions, want one per follower at least", leader, sessions)
 	}
-	t.Logf("broker %d holds %d fetch sessions", leader, sessions)
-}
-
-// metric reads one value from a broker's /metrics (the Prometheus page on metrics.listener).
-func metric(t *testing.T, c *Cluster, id int32, name string) int64 {
-	t.Helper()
-	data, _ := c.ZKGet(t, fmt.Sprintf("/brokers/ids/%d", id))
-	var reg struct {
-		JMXPort int `json:"jmx_port"`
-	}
-	if err := json.Unmarshal(data, &reg); err != nil || reg.JMXPort <= 0 {
-		t.Fatalf("broker %d registration %q: no metrics port (%v)", id, data, err)
-	}
-	resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/metrics", reg.JMXPort))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	m := regexp.MustCompile(`(?m)^` + name + ` (\d+)$`).FindSubmatch(body)
-	if m == nil {
-		t.Fatalf("broker %d /metrics has no %s", id, name)
-	}
-	v, _ := strconv.ParseInt(string(m[1]), 10, 64)
-	return v
+	t.Logf("broker %d holds %v fetch sessions", leader, sessions)
 }

@@ -215,7 +215,8 @@ func TestReassignOntoFourthBroker(t *testing.T) {
 		chk.Acked(), time.Since(resumed).Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
 	out, _, _ = reassignTool(t, c, "--verify", "--reassignment-json-file", file)
 	if want := "Status of partition reassignment:\nReassignment of partition grow-0 is completed.\n" +
-		"Reassignment of partition grow-1 is completed.\nReassignment of partition grow-2 is completed.\n\n"; out != want {
+		"Reassignment of partition grow-1 is completed.\nReassignment of partition grow-2 is completed.\n\n" +
+		"Clearing broker-level throttles on brokers 1,2,3,4\nClearing topic-level throttles on topic grow\n"; out != want {
 		t.Fatalf("--verify after:\n%s", out)
 	}
 	if _, err := os.Stat(c.Broker(4).LogDir()); err != nil {
@@ -328,7 +329,8 @@ func TestReassignCancel(t *testing.T) {
 		t.Fatalf("topic znode after cancel: %+v", z)
 	}
 	out, _, _ = reassignTool(t, c, "--verify", "--reassignment-json-file", file)
-	if want := fmt.Sprintf("Status of partition reassignment:\nThere is no active reassignment of partition cancel-me-0, but replica set is %s rather than 4,2,3.\n\n",
+	if want := fmt.Sprintf("Status of partition reassignment:\nThere is no active reassignment of partition cancel-me-0, but replica set is %s rather than 4,2,3.\n\n"+
+		"Clearing broker-level throttles on brokers 1,2,3,4\nClearing topic-level throttles on topic cancel-me\n",
 		joinInts(z.Partitions["0"])); out != want {
 		t.Fatalf("--verify after cancel:\n%s\nwant:\n%s", out, want)
 	}

@@ -195,3 +195,15 @@ func withKey(m map[string]any, k string, v any) map[string]any {
 	}
 	return out
 }
+
+// authCount is one listener's kafka_server_socket_server_metrics_<kind>_authentication_total
+// on broker id (kind "successful" or "failed").
+func authCount(t *testing.T, c *Cluster, id int32, kind, listener string) int64 {
+	t.Helper()
+	name := fmt.Sprintf(`kafka_server_socket_server_metrics_%s_authentication_total{listener=%q}`, kind, listener)
+	v, ok := scrapeMetrics(t, c, id)[name]
+	if !ok {
+		t.Fatalf("broker %d /metrics has no %s", id, name)
+	}
+	return int64(v)
+}

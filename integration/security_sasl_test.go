@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -117,8 +118,7 @@ func TestSASLFranzGo(t *testing.T) {
 		t.Errorf("unknown user: %v", err)
 	}
 	for _, l := range []string{"SASL_PLAINTEXT", "SASL_SSL"} {
-		name := fmt.Sprintf(`kafka_server_socket_server_metrics_failed_authentication_total\{listener="%s"\}`, l)
-		if n := metric(t, c, 1, name); n < 3 {
+		if n := authCount(t, c, 1, "failed", l); n < 3 {
 			t.Errorf("%s failed authentications = %d, want at least 3", l, n)
 		}
 	}
@@ -315,7 +315,7 @@ func TestSASLBadInput(t *testing.T) {
 		}
 		return nil
 	})
-	if n := metric(t, c, 1, `kafka_server_socket_server_metrics_failed_authentication_total\{listener="SASL_PLAINTEXT"\}`); n != 4 {
+	if n := authCount(t, c, 1, "failed", "SASL_PLAINTEXT"); n != 4 {
 		t.Errorf("failed authentications on SASL_PLAINTEXT = %d, want 4", n)
 	}
 	if err := c.Client(t).Ping(context.Background()); err != nil {
@@ -333,7 +333,7 @@ func TestSASLReauthentication(t *testing.T) {
 	cl := c.Client(t, append(saslOpts(c, ca, "SASL_SSL", "SCRAM-SHA-512", "alice", "alice-secret"), manual())...)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	before := metric(t, c, 1, `kafka_server_socket_server_metrics_successful_authentication_total\{listener="SASL_SSL"\}`)
+	before := authCount(t, c, 1, "successful", "SASL_SSL")
 	end := time.Now().Add(6 * time.Second)
 	n := 0
 	for time.Now().Before(end) {
@@ -343,7 +343,7 @@ func TestSASLReauthentication(t *testing.T) {
 		n++
 		time.Sleep(50 * time.Millisecond) // paces the producer across four session lifetimes
 	}
-	after := metric(t, c, 1, `kafka_server_socket_server_metrics_successful_authentication_total\{listener="SASL_SSL"\}`)
+	after := authCount(t, c, 1, "successful", "SASL_SSL")
 	if after-before < 3 {
 		t.Errorf("%d authentications on SASL_SSL during 6 s of 1.5 s sessions, want at least 3 (re-authentication)", after-before)
 	}
@@ -420,7 +420,7 @@ func TestSASLSSLInterBroker(t *testing.T) {
 
 	// Each broker took authenticated connections from the others (followers, controller).
 	for _, b := range c.Brokers() {
-		if n := metric(t, c, b.ID, `kafka_server_socket_server_metrics_successful_authentication_total\{listener="SASL_SSL"\}`); n < 1 {
+		if n := authCount(t, c, b.ID, "successful", "SASL_SSL"); n < 1 {
 			t.Errorf("broker %d: no successful SASL_SSL authentication", b.ID)
 		}
 	}
@@ -437,4 +437,49 @@ func TestSASLSSLInterBroker(t *testing.T) {
 	waitFullISR(t, c, topic, 1)
 	got := consumeN(t, c, topic, 1, len(recs)+len(more), time.Minute, secure...)
 	checkRecords(t, append(recs, more...), got, 0)
+}
+
+// TestSASLPrincipalsMeetACLs: the SASL user is the principal the authorizer judges. With
+// AclAuthorizer, User:alice (SCRAM) allowed to write a topic writes it, User:bob (PLAIN) is
+// refused with TOPIC_AUTHORIZATION_FAILED, and SCRAM credentials need Describe and Alter on
+// the cluster (CLUSTER_AUTHORIZATION_FAILED for bob).
+func TestSASLPrincipalsMeetACLs(t *testing.T) {
+	c, ca := saslCluster(t, BrokerConfig("authorizer.class.name", aclClass), BeforeBrokers(bootstrapACLs))
+	topic := topicName(t, "acl")
+	c.CreateTopic(t, topic, 1, 1, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	acl := kadm.NewACLs().Allow("User:alice").AllowHosts("*").Topics(topic).Operations(kadm.OpWrite, kadm.OpDescribe).ResourcePatternType(kadm.ACLPatternLiteral)
+	if res, err := c.Admin(t).CreateACLs(ctx, acl); err != nil || res[0].Err != nil {
+		t.Fatalf("CreateACLs: %v %v", err, res)
+	}
+	produce := func(mech, user, pass string) error {
+		cl := c.Client(t, append(saslOpts(c, ca, "SASL_SSL", mech, user, pass), manual(), kgo.RequestRetries(2))...)
+		defer cl.Close()
+		pctx, pcancel := context.WithTimeout(ctx, 15*time.Second)
+		defer pcancel()
+		return cl.ProduceSync(pctx, &kgo.Record{Topic: topic, Partition: 0, Value: []byte(user)}).FirstErr()
+	}
+	c.eventually(20*time.Second, func() error { // the ACL reaches the authorizer through its notification
+		return produce("SCRAM-SHA-512", "alice", "alice-secret")
+	})
+	if err := produce("PLAIN", "bob", "bob-secret"); !errors.Is(err, kerr.TopicAuthorizationFailed) {
+		t.Errorf("bob's produce: %v, want TOPIC_AUTHORIZATION_FAILED", err)
+	}
+
+	bob := c.Client(t, saslOpts(c, ca, "SASL_SSL", "PLAIN", "bob", "bob-secret")...)
+	d := kmsg.NewPtrDescribeUserSCRAMCredentialsRequest()
+	if resp, err := d.RequestWith(ctx, bob); err != nil || resp.ErrorCode != kerr.ClusterAuthorizationFailed.Code {
+		t.Errorf("bob's DescribeUserScramCredentials: %+v, %v", resp, err)
+	}
+	a := kmsg.NewPtrAlterUserSCRAMCredentialsRequest()
+	del := kmsg.NewAlterUserSCRAMCredentialsRequestDeletion()
+	del.Name, del.Mechanism = "alice", 2
+	a.Deletions = append(a.Deletions, del)
+	if resp, err := a.RequestWith(ctx, bob); err != nil || len(resp.Results) != 1 || resp.Results[0].ErrorCode != kerr.ClusterAuthorizationFailed.Code {
+		t.Errorf("bob's AlterUserScramCredentials: %+v, %v", resp, err)
+	}
+	if err := pingErr(t, c, saslOpts(c, ca, "SASL_SSL", "SCRAM-SHA-512", "alice", "alice-secret")); err != nil {
+		t.Errorf("alice after bob's refused deletion: %v", err)
+	}
 }

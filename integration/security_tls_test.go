@@ -159,7 +159,7 @@ func TestMutualTLSPrincipal(t *testing.T) {
 	if n := throttledAs(nil); n != 0 {
 		t.Errorf("a client without a certificate (User:ANONYMOUS) was throttled %d times", n)
 	}
-	if ok := metric(t, c, 1, `kafka_server_socket_server_metrics_successful_authentication_total\{listener="SSL"\}`); ok < 3 {
+	if ok := authCount(t, c, 1, "successful", "SSL"); ok < 3 {
 		t.Errorf("successful authentications on SSL = %d, want at least 3", ok)
 	}
 }
@@ -215,7 +215,7 @@ func TestTLSMismatchedProtocols(t *testing.T) {
 	if err := c.Client(t).Ping(context.Background()); err != nil {
 		t.Fatalf("the broker stopped serving after the bad connections: %v", err)
 	}
-	if failed := metric(t, c, 1, `kafka_server_socket_server_metrics_failed_authentication_total\{listener="SSL"\}`); failed < 1 {
+	if failed := authCount(t, c, 1, "failed", "SSL"); failed < 1 {
 		t.Errorf("failed authentications on SSL = %d, want the plaintext client counted", failed)
 	}
 }

@@ -9,7 +9,8 @@ set -euo pipefail
 # shellcheck source=scripts/compose-lib.sh
 . "$(dirname "$0")/compose-lib.sh"
 
-args=(down --remove-orphans)
+# --profile grow: the optional fourth broker (kafka4) and its volume go too.
+args=(--profile grow down --remove-orphans)
 for a in "$@"; do
     case "$a" in
     -v|--volumes) args+=(-v) ;;

@@ -320,32 +320,3 @@ func DialHost(addr string) string {
 	}
 	return strings.Trim(host, "[]")
 }
-
-// ClientTLS is a client's TLS configuration from Kafka's client properties (a tool's
-// --command-config): it trusts the truststore (the system's CAs without one), presents the
-// keystore's certificate if one is given (mutual TLS), and checks the broker's host name unless
-// ssl.endpoint.identification.algorithm is "". The host name is set by the dialer.
-func ClientTLS(s conf.SSLSettings) (*tls.Config, error) {
-	var stamps []fileStamp
-	cfg := &tls.Config{}
-	if s.KeystoreLocation != "" || s.KeystoreKey != "" || s.KeystoreCertificateChain != "" {
-		cert, err := loadKeystore(s, &stamps)
-		if err != nil {
-			return nil, err
-		}
-		cfg.Certificates = []tls.Certificate{*cert}
-	}
-	pool, err := loadTruststore(s, &stamps)
-	if err != nil {
-		return nil, err
-	}
-	cfg.RootCAs = pool
-	if err := applyVersions(cfg, s); err != nil {
-		return nil, err
-	}
-	if s.EndpointIdentificationAlgorithm == "" {
-		cfg.InsecureSkipVerify = true
-		cfg.VerifyConnection = func(cs tls.ConnectionState) error { return verifyChain(cs, pool) }
-	}
-	return cfg, nil
-}

@@ -253,6 +253,8 @@ func watchEvent(p string, t zk.EventType) (Event, bool) {
 		return Event{Type: EventPreferredReplicaElection}, !children
 	case reassignPartitionsPath:
 		return Event{Type: EventPartitionReassignment}, !children
+	case aclChangesPath, extendedAclChangesPath:
+		return Event{Type: EventAclChanged}, children
 	}
 	if rest, ok := strings.CutPrefix(p, topicsPath+"/"); ok && !strings.Contains(rest, "/") {
 		return Event{Type: EventPartitionsChanged, Topic: rest}, t == zk.EventNodeDataChanged || t == zk.EventNodeCreated

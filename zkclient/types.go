@@ -151,12 +151,14 @@ const (
 	EventPreferredReplicaElection                  // /admin/preferred_replica_election
 	EventLogDirEventNotification                   // children of /log_dir_event_notification
 	EventPartitionReassignment                     // /admin/reassign_partitions created, changed or deleted
+	EventAclChanged                                // children of /kafka-acl-changes or /kafka-acl-extended-changes
 )
 
 var eventNames = [...]string{
 	"SessionExpired", "SessionEstablished", "Disconnected", "BrokersChanged", "ControllerChanged",
 	"TopicsChanged", "TopicDeletionsChanged", "PartitionsChanged", "IsrChangeNotification",
 	"ConfigChanged", "PreferredReplicaElection", "LogDirEventNotification", "PartitionReassignment",
+	"AclChanged",
 }
 
 func (t EventType) String() string {

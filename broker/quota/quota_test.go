@@ -344,3 +344,27 @@ func TestThrottledClientConvergesToQuota(t *testing.T) {
 		}
 	}
 }
+
+func TestReplicationQuota(t *testing.T) {
+	q := NewReplication(Config{Samples: 2, WindowMs: 1000})
+	const bound = 1000 // bytes/s
+	now := int64(1_000_000)
+	if q.Exceeded(bound, now) {
+		t.Fatal("nothing recorded yet")
+	}
+	q.Record(900, now)
+	if q.Exceeded(bound, now) {
+		t.Fatalf("900 B over a window of 1 s (%v B/s) is under 1000 B/s", q.Rate(now))
+	}
+	q.Record(300, now+100)
+	if !q.Exceeded(bound, now+100) {
+		t.Fatalf("1200 B in the first 1.1 s: %v B/s should exceed 1000", q.Rate(now+100))
+	}
+	if q.Exceeded(1<<63-1, now+100) {
+		t.Fatal("Long.MAX_VALUE, the default, is never exceeded")
+	}
+	// Two windows later the samples have expired.
+	if q.Exceeded(bound, now+2500) {
+		t.Fatalf("after the samples expire: %v B/s", q.Rate(now+2500))
+	}
+}

@@ -130,6 +130,12 @@ func TestComposeSmoke(t *testing.T) {
 	uiScenario(t, ctx, env, "preferred-leader-election", 1)
 	classroomTook := time.Since(classroomStart)
 
+	// 4c. The README's "Growing the cluster", as written: a fourth broker, and
+	// quickstart-events reassigned over brokers 1 to 4. Broker 4 is stopped again after.
+	growStart := time.Now()
+	growCluster(t, ctx, root, env, adm)
+	growTook := time.Since(growStart)
+
 	// 5. Stop kafka2 (SIGTERM: controlled shutdown); acks=all keeps working with ISR 2 = min ISR.
 	stopStart := time.Now()
 	if out, err := run(root, env, 3*time.Minute, "bash", "-c", `. scripts/compose-lib.sh && compose_cmd && compose stop kafka2`); err != nil {
@@ -159,8 +165,9 @@ func TestComposeSmoke(t *testing.T) {
 	// For the closing note: how long to a usable cluster, and how big the images are.
 	images, _ := run(root, env, time.Minute, "docker", "image", "ls", "--format", "{{.Repository}}:{{.Tag}}\t{{.Size}}", "klassik")
 	zkImages, _ := run(root, env, time.Minute, "docker", "image", "ls", "--format", "{{.Repository}}:{{.Tag}}\t{{.Size}}", "zookeeper")
-	t.Logf("timings: compose-up.sh %s; run command to three brokers in Metadata %s; classroom checks and two scenarios %s; stop kafka2 to leaders moved %s",
-		upTook.Round(100*time.Millisecond), usable.Round(100*time.Millisecond), classroomTook.Round(100*time.Millisecond), failoverTook.Round(100*time.Millisecond))
+	t.Logf("timings: compose-up.sh %s; run command to three brokers in Metadata %s; classroom checks and two scenarios %s; growing onto broker 4 %s; stop kafka2 to leaders moved %s",
+		upTook.Round(100*time.Millisecond), usable.Round(100*time.Millisecond), classroomTook.Round(100*time.Millisecond),
+		growTook.Round(100*time.Millisecond), failoverTook.Round(100*time.Millisecond))
 	t.Logf("images:\n%s%s", images, zkImages)
 }
 
@@ -172,8 +179,9 @@ func composeEnv(t *testing.T) map[string]string {
 		"KLASSIK_WAIT_TIMEOUT": "300",
 	}
 	names := []string{"KLASSIK_ZK_PORT", "KLASSIK_KAFKA1_PORT", "KLASSIK_KAFKA2_PORT", "KLASSIK_KAFKA3_PORT",
-		"KLASSIK_KAFKA1_HTTP_PORT", "KLASSIK_KAFKA2_HTTP_PORT", "KLASSIK_KAFKA3_HTTP_PORT", "KLASSIK_UI_PORT"}
-	defaults := []int{2181, 9092, 9093, 9094, 9404, 9405, 9406, 8080}
+		"KLASSIK_KAFKA1_HTTP_PORT", "KLASSIK_KAFKA2_HTTP_PORT", "KLASSIK_KAFKA3_HTTP_PORT", "KLASSIK_UI_PORT",
+		"KLASSIK_KAFKA4_PORT", "KLASSIK_KAFKA4_HTTP_PORT"}
+	defaults := []int{2181, 9092, 9093, 9094, 9404, 9405, 9406, 8080, 9095, 9407}
 	free := true
 	for _, p := range defaults {
 		if !portFree(p) {
@@ -190,7 +198,7 @@ func composeEnv(t *testing.T) map[string]string {
 		env[n] = strconv.Itoa(p)
 	}
 	if !free {
-		t.Logf("one of 127.0.0.1:2181,9092-9094,9404-9406,8080 is taken: using free ports instead")
+		t.Logf("one of 127.0.0.1:2181,9092-9095,9404-9407,8080 is taken: using free ports instead")
 	}
 	return env
 }

@@ -38,7 +38,7 @@ func run(fs *flagSet, args []string, stdout, stderr io.Writer, body func() error
 		fmt.Fprintf(stderr, "Run 'klassik %s --help' for usage.\n", fs.cmd)
 		return 1
 	}
-	opts, err := commandConfigOpts(fs)
+	opts, err := commandConfigOpts(fs, stderr)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1

@@ -26,8 +26,9 @@ import (
 // AlterPartitionReassignments (KIP-455), --verify reports each partition's progress,
 // --cancel reverts the plan's running reassignments and --list shows them. A plan's
 // "log_dirs" move replicas between their broker's log dirs (AlterReplicaLogDirs,
-// reassign_log_dirs.go). Output lines are Kafka's. Replication throttles (--throttle,
-// --replica-alter-log-dirs-throttle) are not supported.
+// reassign_log_dirs.go). Output lines are Kafka's. --throttle sets Kafka's replication
+// throttles and --verify clears them (reassign_throttle.go); --replica-alter-log-dirs-throttle
+// is not supported.
 
 func reassignFlags() *flagSet {
 	fs := newFlagSet("reassign-partitions", "This tool helps to move topic partitions between replicas (kafka-reassign-partitions.sh).")
@@ -43,7 +44,7 @@ func reassignFlags() *flagSet {
 	fs.Bool("disable-rack-aware", "Disable rack aware replica assignment (klassik's --generate is never rack aware).")
 	fs.Bool("additional", "Execute this reassignment in addition to any other ongoing ones.")
 	fs.Bool("preserve-throttles", "Do not modify broker or topic throttles.")
-	fs.Value("throttle", "Long", "-1", "The movement of partitions between brokers will be throttled to this value (bytes/sec) (not supported by klassik).")
+	fs.Value("throttle", "Long", "-1", "The movement of partitions between brokers will be throttled to this value (bytes/sec). This option can be included with --execute when a reassignment is started, and it can be altered by resubmitting the current reassignment along with the --additional flag. The throttle rate should be at least 1 KB/s.")
 	fs.Value("replica-alter-log-dirs-throttle", "Long", "-1", "The movement of replicas between log directories on the same broker will be throttled to this value (bytes/sec) (not supported by klassik).")
 	fs.Value("timeout", "Long", "10000", "The maximum time in ms to wait for log directory replica assignment to begin.")
 	return fs
@@ -60,10 +61,15 @@ func runReassignPartitions(args []string, _ io.Reader, stdout, stderr io.Writer)
 		if err != nil {
 			return err
 		}
-		for _, name := range []string{"throttle", "replica-alter-log-dirs-throttle"} {
-			if o := fs.byName[name]; o.given && o.str() != "-1" {
-				return fmt.Errorf("--%s is not supported by klassik: brokers have no replication quotas (leader.replication.throttled.rate) yet", name)
-			}
+		if o := fs.byName["replica-alter-log-dirs-throttle"]; o.given && o.str() != "-1" {
+			return fmt.Errorf("--replica-alter-log-dirs-throttle is not supported by klassik: moves between log dirs are not throttled (replica.alter.log.dirs.io.max.bytes.per.second)")
+		}
+		throttle, err := strconv.ParseInt(fs.byName["throttle"].str(), 10, 64)
+		if err != nil {
+			return usageErrorf("--throttle: want a number of bytes per second, got %q", fs.byName["throttle"].str())
+		}
+		if fs.byName["throttle"].given && action != "execute" {
+			return usageErrorf("Option \"[throttle]\" can't be used with action \"[%s]\"", action)
 		}
 		var plan string
 		switch action {
@@ -94,9 +100,9 @@ func runReassignPartitions(args []string, _ io.Reader, stdout, stderr io.Writer)
 			case "generate":
 				return reassignGenerate(ctx, adm, stdout, plan, fs.byName["broker-list"].str())
 			case "execute":
-				return reassignExecute(ctx, cl, adm, stdout, plan, fs.byName["additional"].given, timeout)
+				return reassignExecute(ctx, cl, adm, stdout, plan, fs.byName["additional"].given, throttle, timeout)
 			case "verify":
-				return reassignVerify(ctx, cl, adm, stdout, plan)
+				return reassignVerify(ctx, cl, adm, stdout, plan, fs.byName["preserve-throttles"].given)
 			case "cancel":
 				return reassignCancel(ctx, cl, adm, stdout, plan, timeout)
 			}
@@ -442,7 +448,7 @@ func pluralS(n int) string {
 	return "s"
 }
 
-func reassignExecute(ctx context.Context, cl *kgo.Client, adm *kadm.Client, stdout io.Writer, planJSON string, additional bool, timeout time.Duration) error {
+func reassignExecute(ctx context.Context, cl *kgo.Client, adm *kadm.Client, stdout io.Writer, planJSON string, additional bool, throttle int64, timeout time.Duration) error {
 	plan, moves, err := parseReassignmentJSON(planJSON)
 	if err != nil {
 		return err
@@ -470,6 +476,12 @@ func reassignExecute(ctx context.Context, cl *kgo.Client, adm *kadm.Client, stdo
 		return err
 	}
 	fmt.Fprintf(stdout, "Current partition replica assignment\n\n%s\n\nSave this to use as the --reassignment-json-file option during rollback\n", formatReassignmentJSON(current))
+	if throttle >= 0 {
+		fmt.Fprintln(stdout, youMustRunVerify)
+		if err := reassignmentThrottle(ctx, adm, stdout, plan, current, ongoing, throttle); err != nil {
+			return err
+		}
+	}
 	failed, err := alterReassignments(ctx, cl, plan, false)
 	if err != nil {
 		return err
@@ -484,8 +496,12 @@ func reassignExecute(ctx context.Context, cl *kgo.Client, adm *kadm.Client, stdo
 	return nil
 }
 
-func reassignVerify(ctx context.Context, cl *kgo.Client, adm *kadm.Client, stdout io.Writer, planJSON string) error {
+func reassignVerify(ctx context.Context, cl *kgo.Client, adm *kadm.Client, stdout io.Writer, planJSON string, preserveThrottles bool) error {
 	plan, moves, err := parseReassignmentJSON(planJSON)
+	if err != nil {
+		return err
+	}
+	all, err := listReassignments(ctx, cl, nil)
 	if err != nil {
 		return err
 	}
@@ -523,6 +539,12 @@ func reassignVerify(ctx context.Context, cl *kgo.Client, adm *kadm.Client, stdou
 		return err
 	}
 	fmt.Fprintln(stdout, strings.Join(moveLines, "\n"))
+	movesOngoing := slices.ContainsFunc(moveLines, func(l string) bool { return !strings.HasSuffix(l, " completed successfully.") })
+	if len(all) == 0 && !movesOngoing && !preserveThrottles {
+		// Done: clear every throttle, as Kafka does (it cannot know which brokers earlier
+		// reassignments throttled).
+		return clearThrottles(ctx, adm, stdout, plan)
+	}
 	return nil
 }
 

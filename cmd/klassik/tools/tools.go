@@ -18,6 +18,7 @@
 //	klassik broker-api-versions kafka-broker-api-versions.sh  (BrokerApiVersionsCommand)
 //	klassik dump-log            kafka-dump-log.sh             (DumpLogSegments)
 //	klassik reassign-partitions kafka-reassign-partitions.sh  (ReassignPartitionsCommand)
+//	klassik acls                kafka-acls.sh                 (AclCommand)
 //	klassik streams-wordcount   kafka-run-class.sh ...WordCountDemo (Kafka Streams' WordCount; package streams)
 //	klassik healthcheck         (none: a Metadata probe for container healthchecks)
 //
@@ -61,6 +62,7 @@ func Commands() []Command {
 		{"broker-api-versions", "print the API versions each broker supports (kafka-broker-api-versions.sh)", runBrokerAPIVersions},
 		{"dump-log", "print the batches and records of segment and index files (kafka-dump-log.sh)", runDumpLog},
 		{"reassign-partitions", "generate, execute, verify or cancel partition reassignments (kafka-reassign-partitions.sh)", runReassignPartitions},
+		{"acls", "add, remove or list ACLs (kafka-acls.sh)", runAcls},
 		{"streams-wordcount", "count words from streams-plaintext-input into streams-wordcount-output (Kafka Streams' WordCountDemo)", runStreamsWordCount},
 		{"healthcheck", "exit 0 if a broker answers a Metadata request (for container healthchecks)", runHealthcheck},
 	}
