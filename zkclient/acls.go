@@ -321,27 +321,8 @@ func (c *Client) AclChanges(extended bool, lastSeen int64, watch bool) ([]AclRes
 func (c *Client) PurgeAclChanges(maxAge time.Duration) error {
 	cutoff := time.Now().Add(-maxAge).UnixMilli()
 	for _, root := range []string{aclChangesPath, extendedAclChangesPath} {
-		kids, err := c.children(root, false)
-		if errors.Is(err, ErrNoNode) {
-			continue
-		}
-		if err != nil {
+		if err := c.purgeChildrenBefore(root, cutoff); err != nil && !errors.Is(err, ErrNoNode) {
 			return err
-		}
-		for _, k := range kids {
-			p := root + "/" + k
-			_, stat, err := c.get(p)
-			if errors.Is(err, ErrNoNode) {
-				continue
-			}
-			if err != nil {
-				return err
-			}
-			if stat.Ctime < cutoff {
-				if err := c.conn.Delete(c.p(p), -1); err != nil && !errors.Is(err, zk.ErrNoNode) {
-					return zkErr("delete", p, err)
-				}
-			}
 		}
 	}
 	return nil

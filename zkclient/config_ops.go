@@ -139,13 +139,18 @@ func (c *Client) ConfigChanges(lastSeen int64, watch bool) (entities []string, n
 // PurgeConfigChanges deletes config change notifications older than maxAge (Kafka's
 // ZkNodeChangeNotificationListener purges after 15 minutes).
 func (c *Client) PurgeConfigChanges(maxAge time.Duration) error {
-	kids, err := c.children(configChangesPath, false)
+	return c.purgeChildrenBefore(configChangesPath, time.Now().Add(-maxAge).UnixMilli())
+}
+
+// purgeChildrenBefore deletes the children of root created before cutoff (ms since the
+// epoch): old change notifications. One that vanishes meanwhile is not an error.
+func (c *Client) purgeChildrenBefore(root string, cutoff int64) error {
+	kids, err := c.children(root, false)
 	if err != nil {
 		return err
 	}
-	cutoff := time.Now().Add(-maxAge).UnixMilli()
 	for _, k := range kids {
-		p := configChangesPath + "/" + k
+		p := root + "/" + k
 		_, stat, err := c.get(p)
 		if errors.Is(err, ErrNoNode) {
 			continue
