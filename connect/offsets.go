@@ -104,10 +104,11 @@ func decodeOffsets(b []byte) (map[string]json.RawMessage, error) {
 		if err != nil {
 			return nil, fmt.Errorf("entry %d: %v", i, err)
 		}
-		if len(e.Value) == 0 || !json.Valid(e.Value) {
+		v, err := canonicalJSON(e.Value)
+		if err != nil {
 			return nil, fmt.Errorf("entry %d: value is not JSON", i)
 		}
-		out[k] = e.Value
+		out[k] = v
 	}
 	return out, nil
 }
@@ -116,8 +117,8 @@ func decodeOffsets(b []byte) (map[string]json.RawMessage, error) {
 // store's map key.
 func offsetKey(connector string, partition any) (string, error) {
 	if raw, ok := partition.(json.RawMessage); ok {
-		var v any
-		if err := json.Unmarshal(raw, &v); err != nil {
+		v, err := decodeAny(raw)
+		if err != nil {
 			return "", err
 		}
 		partition = v
@@ -224,4 +225,33 @@ func writeFileAtomic(path string, data []byte) error {
 	}
 	defer d.Close()
 	return d.Sync()
+}
+
+// decodeAny reads one JSON value, keeping numbers as written (json.Number), so that a large
+// position survives exactly.
+func decodeAny(raw []byte) (any, error) {
+	d := json.NewDecoder(bytes.NewReader(raw))
+	d.UseNumber()
+	var v any
+	if err := d.Decode(&v); err != nil {
+		return nil, err
+	}
+	if d.More() {
+		return nil, errors.New("more than one JSON value")
+	}
+	return v, nil
+}
+
+// canonicalJSON is raw as this package writes it (encoding/json's form: object keys sorted,
+// HTML characters escaped, invalid UTF-8 replaced), so a value read back from the file is the
+// value that was written, byte for byte.
+func canonicalJSON(raw []byte) (json.RawMessage, error) {
+	if len(raw) == 0 {
+		return nil, errors.New("empty")
+	}
+	v, err := decodeAny(raw)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(v)
 }
