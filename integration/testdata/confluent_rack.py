@@ -44,7 +44,13 @@ while len(stats) < seen + 2 and time.monotonic() < deadline:
     consumer.poll(0.2)
 consumer.close()
 if stats:
-    for b in json.loads(stats[-1])["brokers"].values():
-        if b["nodeid"] >= 0:
-            result["rxbytes"][str(b["nodeid"])] = b["rxbytes"]
+    # librdkafka may hold more than one handle for a broker (the bootstrap one, with node id
+    # -1 or the learned id, and the learned one): add up every handle of a node, finding a
+    # bootstrap handle's node by its address.
+    handles = json.loads(stats[-1])["brokers"].values()
+    ids = {b["nodename"]: b["nodeid"] for b in handles if b["nodeid"] >= 0}
+    for b in handles:
+        node = b["nodeid"] if b["nodeid"] >= 0 else ids.get(b["nodename"], -1)
+        if node >= 0:
+            result["rxbytes"][str(node)] = result["rxbytes"].get(str(node), 0) + b["rxbytes"]
 print(json.dumps(result))
